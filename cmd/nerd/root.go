@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/nerd-project/nerd/internal/cli"
+	"github.com/spf13/cobra"
+)
+
+func newRootCommand(app *cli.App) *cobra.Command {
+	g := &app.Global
+	root := &cobra.Command{
+		Use:              app.Name + " [OPTIONS] COMMAND",
+		Short:            "A self-sufficient runtime for containers, with no daemon",
+		SilenceUsage:     true,
+		SilenceErrors:    true,
+		TraverseChildren: true,
+		Version:          cli.Version,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return applyGlobalConfig(cmd, app)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.FlagError(fmt.Errorf("%s: '%s' is not a %s command", app.Name, args[0], app.Name))
+			}
+			return cmd.Help()
+		},
+		Args: cobra.ArbitraryArgs,
+	}
+	root.SetVersionTemplate(fmt.Sprintf("%s version {{.Version}}, build %s\n", app.Name, cli.GitCommit))
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return cli.FlagError(err) })
+	root.SetIn(app.In)
+	root.SetOut(app.Out)
+	root.SetErr(app.Err)
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.DataRoot, "data-root", "", "Root directory of persistent nerd state (default /var/lib/nerd)")
+	pf.StringVar(&g.HostsDir, "hosts-dir", "", "Directory of registry hosts.toml files (default /etc/nerd/certs.d)")
+	pf.StringSliceVar(&g.InsecureRegistries, "insecure-registry", nil, "Registry to reach over plain HTTP or without TLS verification")
+	pf.BoolVarP(&g.Debug, "debug", "D", false, "Enable debug mode")
+	pf.StringVar(&g.DockerConfig, "config", "", "Location of client config files (default ~/.docker)")
+	pf.StringP("host", "H", "", "Ignored: nerd has no daemon")
+	pf.StringP("log-level", "l", "info", "Set the logging level")
+	_ = pf.MarkHidden("host")
+
+	root.AddCommand(
+		newPullCommand(app),
+		newPushCommand(app),
+		newImagesCommand(app),
+		newImageCommand(app),
+		newTagCommand(app),
+		newRmiCommand(app),
+		newSaveCommand(app),
+		newLoadCommand(app),
+		newHistoryCommand(app),
+		newInspectCommand(app),
+		newLoginCommand(app),
+		newLogoutCommand(app),
+		newVersionCommand(app),
+		newInfoCommand(app),
+		newSystemCommand(app),
+		newCompletionCommand(app),
+	)
+	return root
+}
+
+// applyGlobalConfig merges nerd.toml under the flags the user gave.
+func applyGlobalConfig(cmd *cobra.Command, app *cli.App) error {
+	path := cli.ConfigPath()
+	conf, err := cli.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	app.Global.ConfigFile = path
+	flags := cmd.Flags()
+	app.ApplyConfig(conf, flags.Changed("data-root"), flags.Changed("hosts-dir"), flags.Changed("insecure-registry"))
+	if h := os.Getenv("DOCKER_HOST"); h != "" && !strings.HasPrefix(h, "unix:///var/run/docker.sock") {
+		fmt.Fprintf(app.Err, "WARNING: DOCKER_HOST=%s is ignored: nerd runs without a daemon\n", h)
+	}
+	return nil
+}
+
+// commandPath is "nerd pull" for the help hint after a usage error.
+func commandPath(cmd *cobra.Command, name string) string {
+	if cmd == nil {
+		return name
+	}
+	parts := strings.Fields(cmd.CommandPath())
+	if len(parts) > 0 {
+		parts[0] = name
+	}
+	return strings.Join(parts, " ")
+}
+
+// exactArgs, minArgs … word argument errors like the Docker CLI and make
+// them usage errors (exit 125).
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			plural := "s"
+			if n == 1 {
+				plural = ""
+			}
+			return cli.FlagError(fmt.Errorf("%q requires exactly %d argument%s.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+				cmd.CommandPath(), n, plural, cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+		}
+		return nil
+	}
+}
+
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			plural := "s"
+			if n == 1 {
+				plural = ""
+			}
+			return cli.FlagError(fmt.Errorf("%q requires at least %d argument%s.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+				cmd.CommandPath(), n, plural, cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+		}
+		return nil
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return cli.FlagError(fmt.Errorf("%q accepts no arguments.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+			cmd.CommandPath(), cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+	}
+	return nil
+}
+
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return cli.FlagError(fmt.Errorf("%q requires at most %d argument(s).\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+				cmd.CommandPath(), n, cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,110 @@
+// Package cli is what every nerd command shares: streams, global options,
+// settings, the lazily opened stores, and Docker's exit-code rules.
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"github.com/moby/term"
+	"github.com/nerd-project/nerd/pkg/image"
+	"github.com/nerd-project/nerd/pkg/image/registry"
+)
+
+// GlobalOptions are the flags every command accepts.
+type GlobalOptions struct {
+	DataRoot           string
+	HostsDir           string
+	InsecureRegistries []string
+	Debug              bool
+	// DockerConfig is Docker's --config: the directory of config.json.
+	DockerConfig string
+	// ConfigFile is the nerd.toml that was read.
+	ConfigFile string
+}
+
+// App is handed to every command; it owns nothing global.
+type App struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Global   GlobalOptions
+	// Name is how the user invoked us ("nerd", or "docker" through a link),
+	// used in help and error hints.
+	Name string
+
+	images *image.Store
+}
+
+// NewApp returns an App on the process's standard streams.
+func NewApp(name string) *App {
+	return &App{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Name: name}
+}
+
+// ApplyConfig fills options the user did not set on the command line from
+// nerd.toml, then from the built-in defaults.
+func (a *App) ApplyConfig(c Config, dataRootSet, hostsDirSet, insecureSet bool) {
+	g := &a.Global
+	if !dataRootSet && c.DataRoot != "" {
+		g.DataRoot = c.DataRoot
+	}
+	if !hostsDirSet && c.HostsDir != "" {
+		g.HostsDir = c.HostsDir
+	}
+	if !insecureSet {
+		g.InsecureRegistries = append(g.InsecureRegistries, c.InsecureRegistries...)
+	}
+	g.Debug = g.Debug || c.Debug
+	if g.DataRoot == "" {
+		g.DataRoot = DefaultDataRoot()
+	}
+	if g.HostsDir == "" {
+		g.HostsDir = DefaultHostsDir()
+	}
+}
+
+// Hosts is the registry hosts configuration.
+func (a *App) Hosts() *registry.Hosts {
+	return &registry.Hosts{Dir: a.Global.HostsDir, Insecure: a.Global.InsecureRegistries}
+}
+
+// Keychain reads credentials from Docker's config.json.
+func (a *App) Keychain() *registry.Keychain {
+	return registry.NewKeychain(a.Global.DockerConfig)
+}
+
+// Images opens the image store once per process.
+func (a *App) Images() (*image.Store, error) {
+	if a.images != nil {
+		return a.images, nil
+	}
+	s, err := image.Open(a.Global.DataRoot,
+		image.WithHosts(a.Hosts()),
+		image.WithKeychain(a.Keychain()),
+		image.WithUserAgent("nerd/"+Version),
+	)
+	if err != nil {
+		return nil, err
+	}
+	a.images = s
+	return s, nil
+}
+
+// OutIsTerminal reports whether stdout is a terminal, and its fd.
+func (a *App) OutIsTerminal() (uintptr, bool) {
+	return term.GetFdInfo(a.Out)
+}
+
+// InIsTerminal reports whether stdin is a terminal.
+func (a *App) InIsTerminal() bool {
+	_, ok := term.GetFdInfo(a.In)
+	return ok
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// Version is set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// GitCommit is set at build time with -ldflags.
+var GitCommit = "unknown"
