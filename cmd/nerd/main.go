@@ -47,7 +47,7 @@ func run() int {
 }
 
 func errorLine(msg string) string {
-	if strings.HasPrefix(msg, "Error") {
+	if strings.HasPrefix(msg, "Error") || strings.Contains(msg, "is not a nerd command") || strings.Contains(msg, "is not a docker command") {
 		return msg
 	}
 	return "Error: " + msg

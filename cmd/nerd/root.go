@@ -23,7 +23,7 @@ func newRootCommand(app *cli.App) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return cli.FlagError(fmt.Errorf("%s: '%s' is not a %s command", app.Name, args[0], app.Name))
+				return fmt.Errorf("%s: '%s' is not a %s command.\nSee '%s --help'", app.Name, args[0], app.Name, app.Name)
 			}
 			return cmd.Help()
 		},
@@ -41,7 +41,7 @@ func newRootCommand(app *cli.App) *cobra.Command {
 	pf.StringSliceVar(&g.InsecureRegistries, "insecure-registry", nil, "Registry to reach over plain HTTP or without TLS verification")
 	pf.BoolVarP(&g.Debug, "debug", "D", false, "Enable debug mode")
 	pf.StringVar(&g.DockerConfig, "config", "", "Location of client config files (default ~/.docker)")
-	pf.StringP("host", "H", "", "Ignored: nerd has no daemon")
+	pf.String("host", "", "Ignored: nerd has no daemon")
 	pf.StringP("log-level", "l", "info", "Set the logging level")
 	_ = pf.MarkHidden("host")
 
@@ -94,8 +94,8 @@ func commandPath(cmd *cobra.Command, name string) string {
 	return strings.Join(parts, " ")
 }
 
-// exactArgs, minArgs … word argument errors like the Docker CLI and make
-// them usage errors (exit 125).
+// exactArgs, minArgs … word argument errors like the Docker CLI; as there,
+// they exit 1 (only flag errors exit 125).
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
@@ -103,8 +103,8 @@ func exactArgs(n int) cobra.PositionalArgs {
 			if n == 1 {
 				plural = ""
 			}
-			return cli.FlagError(fmt.Errorf("%q requires exactly %d argument%s.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
-				cmd.CommandPath(), n, plural, cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+			return fmt.Errorf("%q requires exactly %d argument%s.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+				cmd.CommandPath(), n, plural, cmd.CommandPath(), cmd.UseLine(), cmd.Short)
 		}
 		return nil
 	}
@@ -117,8 +117,8 @@ func minArgs(n int) cobra.PositionalArgs {
 			if n == 1 {
 				plural = ""
 			}
-			return cli.FlagError(fmt.Errorf("%q requires at least %d argument%s.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
-				cmd.CommandPath(), n, plural, cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+			return fmt.Errorf("%q requires at least %d argument%s.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+				cmd.CommandPath(), n, plural, cmd.CommandPath(), cmd.UseLine(), cmd.Short)
 		}
 		return nil
 	}
@@ -126,8 +126,8 @@ func minArgs(n int) cobra.PositionalArgs {
 
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return cli.FlagError(fmt.Errorf("%q accepts no arguments.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
-			cmd.CommandPath(), cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+		return fmt.Errorf("%q accepts no arguments.\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+			cmd.CommandPath(), cmd.CommandPath(), cmd.UseLine(), cmd.Short)
 	}
 	return nil
 }
@@ -135,8 +135,8 @@ func noArgs(cmd *cobra.Command, args []string) error {
 func maxArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) > n {
-			return cli.FlagError(fmt.Errorf("%q requires at most %d argument(s).\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
-				cmd.CommandPath(), n, cmd.CommandPath(), cmd.UseLine(), cmd.Short))
+			return fmt.Errorf("%q requires at most %d argument(s).\nSee '%s --help'.\n\nUsage:  %s\n\n%s",
+				cmd.CommandPath(), n, cmd.CommandPath(), cmd.UseLine(), cmd.Short)
 		}
 		return nil
 	}

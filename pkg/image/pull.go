@@ -82,6 +82,10 @@ func (s *Store) Pull(ctx context.Context, ref Reference, opts PullOptions) (*Pul
 
 	stored, err := s.storeImage(ctx, remoteImg, opts.Jobs, progress)
 	if err != nil {
+		// Leave nothing of a failed pull behind: drop our writer lock and
+		// collect (a no-op while another pull is in flight).
+		writers.Unlock()
+		_, _ = s.GC()
 		return nil, err
 	}
 	progress(jsonstream.Message{Status: "Digest: " + topDigest.String()})
@@ -137,7 +141,7 @@ func (s *Store) resolve(ctx context.Context, ref Reference, gref name.Reference,
 		if err != nil {
 			return resolved{}, err
 		}
-		res := resolved{digest: digest.Digest(desc.Digest.String()), source: gref.Context().String()}
+		res := resolved{digest: digest.Digest(desc.Digest.String()), source: eref.Context().String()}
 		if desc.MediaType.IsIndex() {
 			idx, err := desc.ImageIndex()
 			if err != nil {
@@ -145,7 +149,7 @@ func (s *Store) resolve(ctx context.Context, ref Reference, gref name.Reference,
 			}
 			child, err := pickPlatform(idx, platform)
 			if err != nil {
-				return resolved{}, err
+				return resolved{}, registry.Permanent(err)
 			}
 			res.img, err = remote.Image(eref.Context().Digest(child.String()), ropts...)
 			return res, err

@@ -11,6 +11,7 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/nerd-project/nerd/pkg/image/registry"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // PushOptions tune a push.
@@ -62,13 +63,26 @@ func (s *Store) Push(ctx context.Context, ref Reference, opts PushOptions) (*Pus
 	if err != nil {
 		return nil, err
 	}
-	return registry.Try(ctx, eps, func(ep registry.Endpoint) (*PushResult, error) {
+	res, err := registry.Try(ctx, eps, func(ep registry.Endpoint) (*PushResult, error) {
 		eref, err := ep.Rebase(gref)
 		if err != nil {
 			return nil, err
 		}
 		return s.pushTo(ctx, eref, img, local, s.remoteOptions(ctx, ep), progress)
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Like Docker, the pushed name now has a RepoDigest.
+	err = s.index.update(func(idx *ocispec.Index) error {
+		for i, e := range idx.Manifests {
+			if entryName(e) == ref.String() {
+				idx.Manifests[i].Annotations[annotationRepoDigest] = res.Digest.String()
+			}
+		}
+		return nil
+	})
+	return res, err
 }
 
 func (s *Store) pushTo(ctx context.Context, ref name.Reference, img *Image, local v1.Image, ropts []remote.Option, progress func(jsonstream.Message)) (*PushResult, error) {
@@ -81,11 +95,13 @@ func (s *Store) pushTo(ctx context.Context, ref name.Reference, img *Image, loca
 		return nil, err
 	}
 	repo := ref.Context()
-	var mountFrom name.Reference
+	// Blobs of an image pulled from another repository of this registry
+	// can be mounted from there instead of uploaded.
+	var mountFrom *name.Repository
 	if img.source != "" {
 		if src, err := name.NewRepository(img.source); err == nil &&
 			src.RegistryStr() == repo.RegistryStr() && src.RepositoryStr() != repo.RepositoryStr() {
-			mountFrom = src.Tag("latest")
+			mountFrom = &src
 		}
 	}
 	for _, l := range layers {
@@ -101,20 +117,20 @@ func (s *Store) pushTo(ctx context.Context, ref name.Reference, img *Image, loca
 			return nil, err
 		}
 		id := shortID(digest.Digest(h.String()))
-		if remoteLayer, err := remote.Layer(repo.Digest(h.String()), ropts...); err == nil {
-			if ex, ok := remoteLayer.(interface{ Exists() (bool, error) }); ok {
-				if exists, err := ex.Exists(); err == nil && exists {
-					progress(jsonstream.Message{ID: id, Status: "Layer already exists"})
-					continue
-				}
+		if blobExists(repo, h, ropts) {
+			progress(jsonstream.Message{ID: id, Status: "Layer already exists"})
+			continue
+		}
+		if mountFrom != nil && blobExists(*mountFrom, h, ropts) {
+			ml := &remote.MountableLayer{Layer: l, Reference: mountFrom.Digest(h.String())}
+			if err := pusher.Upload(ctx, repo, ml); err != nil {
+				return nil, fmt.Errorf("mounting layer %s from %s: %w", h, mountFrom.RepositoryStr(), err)
 			}
+			progress(jsonstream.Message{ID: id, Status: "Mounted from " + mountFrom.RepositoryStr()})
+			continue
 		}
 		progress(jsonstream.Message{ID: id, Status: "Pushing"})
-		upload := l
-		if mountFrom != nil {
-			upload = &remote.MountableLayer{Layer: l, Reference: mountFrom}
-		}
-		if err := pusher.Upload(ctx, repo, upload); err != nil {
+		if err := pusher.Upload(ctx, repo, l); err != nil {
 			return nil, fmt.Errorf("pushing layer %s: %w", h, err)
 		}
 		progress(jsonstream.Message{ID: id, Status: "Pushed"})
@@ -123,4 +139,18 @@ func (s *Store) pushTo(ctx context.Context, ref name.Reference, img *Image, loca
 		return nil, fmt.Errorf("pushing manifest for %s: %w", ref, err)
 	}
 	return &PushResult{Digest: img.Target.Digest, Size: img.Target.Size}, nil
+}
+
+// blobExists asks the registry (HEAD) whether repo has blob h.
+func blobExists(repo name.Repository, h v1.Hash, ropts []remote.Option) bool {
+	l, err := remote.Layer(repo.Digest(h.String()), ropts...)
+	if err != nil {
+		return false
+	}
+	ex, ok := l.(interface{ Exists() (bool, error) })
+	if !ok {
+		return false
+	}
+	exists, err := ex.Exists()
+	return err == nil && exists
 }

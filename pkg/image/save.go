@@ -22,19 +22,14 @@ func (s *Store) Save(names []string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// Saved by name: that name goes into the archive. Saved by ID: no
+		// name at all, as with Docker, and load reports the ID.
 		var tags []Reference
 		if ref, err := ParseReference(n); err == nil && ref.Tag() != "" && hasName(img, ref) {
 			tags = append(tags, ref)
-		} else {
-			// Saved by ID: keep every tag the image has, as Docker does.
-			for _, t := range img.Names {
-				if t.Tag() != "" {
-					tags = append(tags, t)
-				}
-			}
 		}
 		if len(tags) == 0 {
-			d, err := name.NewDigest("sha256-id/untagged@" + img.Target.Digest.String())
+			d, err := name.NewDigest("localhost/untagged@" + img.Target.Digest.String())
 			if err != nil {
 				return err
 			}

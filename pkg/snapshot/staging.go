@@ -22,10 +22,11 @@ import (
 const (
 	// readBufSize is the buffer in front of the (compressed) layer stream.
 	readBufSize = 1 << 20
-	// tarBufSize buffers the small header reads of archive/tar; file bodies
-	// are read with copyBufSize reads, which bypass it.
-	tarBufSize  = 64 << 10
-	copyBufSize = 1 << 20
+	// readAheadBufs × readAheadBufSize is how far decompression may run
+	// ahead of unpacking.
+	readAheadBufs    = 4
+	readAheadBufSize = 1 << 20
+	copyBufSize      = 1 << 20
 	// zstdMaxWindow is what the zstd CLI decodes without --memory (--long=27).
 	// A hostile layer must not make us allocate the library default of 512 MiB.
 	zstdMaxWindow = 1 << 27
@@ -126,19 +127,29 @@ func (st *Staging) apply(ctx context.Context, r io.Reader) (ApplyResult, error) 
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	defer closeDec()
 	h := sha256.New()
-	tin := bufio.NewReaderSize(io.TeeReader(dec, h), tarBufSize)
-	if err := st.a.apply(ctx, tin); err != nil {
+	src := io.TeeReader(dec, h)
+	ra := newReadAhead(src, readAheadBufs, readAheadBufSize, func(eof bool) error {
+		closeDec()
+		if !eof {
+			return nil // failing: stop reading the caller's stream now
+		}
+		// Whatever follows the compressed stream is part of the blob the
+		// caller may be verifying: read it too.
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return fmt.Errorf("reading layer: %w", err)
+		}
+		return nil
+	})
+	defer ra.Close()
+	if err := st.a.apply(ctx, ra); err != nil {
 		return ApplyResult{}, err
 	}
-	// archive/tar stops at the end-of-archive blocks; the DiffID covers the
-	// whole uncompressed stream, and the caller's tee needs the whole blob.
-	if _, err := io.CopyBuffer(io.Discard, tin, st.a.buf); err != nil {
+	// archive/tar stops at the end-of-archive blocks, but the DiffID covers
+	// the whole uncompressed stream (record padding included), and the
+	// caller's tee needs the whole blob.
+	if _, err := io.CopyBuffer(io.Discard, ra, st.a.buf); err != nil {
 		return ApplyResult{}, fmt.Errorf("reading layer padding: %w", err)
-	}
-	if _, err := io.CopyBuffer(io.Discard, br, st.a.buf); err != nil {
-		return ApplyResult{}, fmt.Errorf("reading layer: %w", err)
 	}
 	return ApplyResult{DiffID: digest.NewDigest(digest.SHA256, h), Size: st.a.size}, nil
 }
