@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"io"
+	mrand "math/rand/v2"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -255,5 +258,50 @@ func TestReplaceEntries(t *testing.T) {
 	}
 	if got := readFile(t, filepath.Join(root, "x/y")); got != "y" {
 		t.Errorf("x/y = %q", got)
+	}
+}
+
+// watchReader serves a blob and flags any read after Apply returned.
+type watchReader struct {
+	r        io.Reader
+	n        atomic.Int64
+	returned atomic.Bool
+	late     atomic.Bool
+}
+
+func (w *watchReader) Read(p []byte) (int, error) {
+	if w.returned.Load() {
+		w.late.Store(true)
+	}
+	n, err := w.r.Read(p)
+	w.n.Add(int64(n))
+	return n, err
+}
+
+// A hostile entry must stop the unpack promptly: Apply neither keeps reading
+// a (possibly endless) stream nor leaves a goroutine reading it afterwards.
+func TestApplyStopsReadingOnError(t *testing.T) {
+	s, _ := newStore(t)
+	rnd := make([]byte, 32<<20) // incompressible, so the blob is big too
+	mrand.NewChaCha8([32]byte{1}).Read(rnd)
+	big := string(rnd)
+	blob := gz(t, mkTar(t, file("../evil", "x", 0o644), file("big", big, 0o644)))
+	st, err := s.Prepare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Abort()
+	w := &watchReader{r: bytes.NewReader(blob)}
+	_, err = st.Apply(context.Background(), w)
+	w.returned.Store(true)
+	if err == nil || !strings.Contains(err.Error(), "escapes") {
+		t.Fatalf("err = %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if w.late.Load() {
+		t.Error("layer stream read after Apply returned")
+	}
+	if w.n.Load() == int64(len(blob)) {
+		t.Error("read the whole stream despite an early error")
 	}
 }

@@ -263,7 +263,9 @@ func (st *Staging) Commit(ctx context.Context, key string, diffID digest.Digest,
 			return fmt.Errorf("committing snapshot %s: %w", key, err)
 		}
 		// Creating the links bumped their directories' mtimes.
-		st.a.applyDirTimes()
+		if err := st.a.applyDirTimes(); err != nil {
+			return fmt.Errorf("committing snapshot %s: %w", key, err)
+		}
 	}
 	info := Info{Key: key, DiffID: diffID, Size: st.a.size, Created: time.Now().UTC()}
 	if len(parents) > 0 {
