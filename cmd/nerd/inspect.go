@@ -31,10 +31,12 @@ func newInspectCommand(app *cli.App) *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.objects, opts.anyType = args, true
-			if opts.kind != "" && opts.kind != "image" {
+			switch opts.kind {
+			case "", "image", "container":
+			default:
 				return fmt.Errorf("%q is not a valid value for --type", opts.kind)
 			}
-			return runImageInspect(app, &opts)
+			return runInspectAny(app, &opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.format, "format", "f", "", "Format output using a custom template")
@@ -57,6 +59,37 @@ func newImageInspectCommand(app *cli.App) *cobra.Command {
 	cmd.Flags().StringVarP(&opts.format, "format", "f", "", "Format output using a custom template")
 	cmd.Flags().String("platform", "", "Inspect a specific platform (ignored: one platform is stored)")
 	return cmd
+}
+
+// runInspectAny looks each name up among containers, then images (Docker's
+// order), unless --type narrows it.
+func runInspectAny(app *cli.App, opts *inspectOptions) error {
+	eng, err := app.Engine()
+	if err != nil {
+		return err
+	}
+	store := eng.Images()
+	var objects []any
+	var errs []error
+	for _, name := range opts.objects {
+		if opts.kind == "" || opts.kind == "container" {
+			if c, err := eng.Get(name); err == nil {
+				objects = append(objects, eng.Inspect(c))
+				continue
+			}
+		}
+		if opts.kind == "" || opts.kind == "image" {
+			if img, err := store.Get(name); err == nil {
+				objects = append(objects, store.Inspect(img))
+				continue
+			}
+		}
+		errs = append(errs, fmt.Errorf("No such object: %s", name))
+	}
+	if err := writeInspect(app, opts.format, objects); err != nil {
+		return err
+	}
+	return joinErrors(app, errs)
 }
 
 func runImageInspect(app *cli.App, opts *inspectOptions) error {

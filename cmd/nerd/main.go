@@ -40,7 +40,7 @@ func run() int {
 	}
 	msg := err.Error()
 	fmt.Fprintln(app.Err, errorLine(msg))
-	if cli.ExitCode(err) == 125 && !strings.Contains(msg, "--help") {
+	if cli.IsUsage(err) && !strings.Contains(msg, "--help") {
 		fmt.Fprintf(app.Err, "See '%s --help'.\n", commandPath(cmd, app.Name))
 	}
 	return cli.ExitCode(err)

@@ -42,10 +42,31 @@ func newRootCommand(app *cli.App) *cobra.Command {
 	pf.BoolVarP(&g.Debug, "debug", "D", false, "Enable debug mode")
 	pf.StringVar(&g.DockerConfig, "config", "", "Location of client config files (default ~/.docker)")
 	pf.String("host", "", "Ignored: nerd has no daemon")
-	pf.StringP("log-level", "l", "info", "Set the logging level")
+	// Root-only, as in Docker: -l would clash with run -l/ps -l.
+	root.Flags().StringP("log-level", "l", "info", "Set the logging level")
 	_ = pf.MarkHidden("host")
+	// --help without -h: run/create use -h for --hostname, as in Docker.
+	pf.Bool("help", false, "Print usage")
 
 	root.AddCommand(
+		newRunCommand(app),
+		newCreateCommand(app),
+		newStartCommand(app),
+		newStopCommand(app),
+		newRestartCommand(app),
+		newKillCommand(app),
+		newRmCommand(app),
+		newPsCommand(app),
+		newLogsCommand(app),
+		newWaitCommand(app),
+		newRenameCommand(app),
+		newPauseCommand(app),
+		newUnpauseCommand(app),
+		newExecCommand(app),
+		newAttachCommand(app),
+		newTopCommand(app),
+		newUpdateCommand(app),
+		newContainerCommand(app),
 		newPullCommand(app),
 		newPushCommand(app),
 		newImagesCommand(app),

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/moby/term"
+	"github.com/nerd-project/nerd/pkg/engine"
 	"github.com/nerd-project/nerd/pkg/image"
 	"github.com/nerd-project/nerd/pkg/image/registry"
 )
@@ -34,6 +35,7 @@ type App struct {
 	Name string
 
 	images *image.Store
+	engine *engine.Engine
 }
 
 // NewApp returns an App on the process's standard streams.
@@ -88,6 +90,23 @@ func (a *App) Images() (*image.Store, error) {
 	}
 	a.images = s
 	return s, nil
+}
+
+// Engine opens the container engine (and the image store under it).
+func (a *App) Engine() (*engine.Engine, error) {
+	if a.engine != nil {
+		return a.engine, nil
+	}
+	images, err := a.Images()
+	if err != nil {
+		return nil, err
+	}
+	e, err := engine.New(engine.Options{DataRoot: a.Global.DataRoot, Images: images})
+	if err != nil {
+		return nil, err
+	}
+	a.engine = e
+	return e, nil
 }
 
 // OutIsTerminal reports whether stdout is a terminal, and its fd.

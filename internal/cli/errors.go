@@ -10,6 +10,8 @@ import (
 type StatusError struct {
 	Status string
 	Code   int
+	// Usage marks a command-line mistake; the CLI adds a --help hint.
+	Usage bool
 }
 
 func (e *StatusError) Error() string {
@@ -21,7 +23,13 @@ func (e *StatusError) Error() string {
 
 // FlagError marks bad command-line usage; Docker exits 125 for it.
 func FlagError(err error) error {
-	return &StatusError{Status: err.Error(), Code: 125}
+	return &StatusError{Status: err.Error(), Code: 125, Usage: true}
+}
+
+// IsUsage reports a command-line mistake.
+func IsUsage(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Usage
 }
 
 // ExitCode maps an error returned by a command to the process exit code:
