@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(testRoot)
+		defer sweep()
 		if err := build(testRoot); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -59,7 +61,6 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer removeCgroupParent()
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -107,6 +108,42 @@ func busyboxLayer(root string) error {
 		}
 	}
 	return os.WriteFile(filepath.Join(fs, "etc", "passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
+}
+
+// sweep is the last line of cleanup, for whatever a failed test left:
+// monitors (found by their command line), container processes (by cgroup)
+// and mounts under the test root.
+func sweep() {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(testRoot+"/")) {
+			if pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p))); pid > 0 && pid != os.Getpid() {
+				_ = unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+	}
+	cgs, _ := filepath.Glob("/sys/fs/cgroup/*/" + cgroupParent + "/*/cgroup.procs")
+	for _, f := range cgs {
+		if b, err := os.ReadFile(f); err == nil {
+			for _, s := range strings.Fields(string(b)) {
+				if pid, _ := strconv.Atoi(s); pid > 0 {
+					_ = unix.Kill(pid, unix.SIGKILL)
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], testRoot+"/") {
+				_ = unix.Unmount(f[4], unix.MNT_DETACH)
+			}
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, f := range cgs {
+		_ = os.Remove(filepath.Dir(f))
+	}
+	removeCgroupParent()
 }
 
 func removeCgroupParent() {

@@ -44,7 +44,13 @@ func init() {
 	// Keep main on the process's main thread until the re-exec
 	// (resume.go): an execve from another thread makes the kernel swap
 	// the thread group leader, and meanwhile /proc/<pid>/stat shows a
-	// zombie, which MonitorAlive would read as a dead monitor.
+	// zombie, which MonitorAlive would read as a dead monitor. The resumed
+	// image does not exec again: locking would only cost it a thread.
+	for _, a := range os.Args {
+		if a == "--resume" {
+			return
+		}
+	}
 	runtime.LockOSThread()
 }
 

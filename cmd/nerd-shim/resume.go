@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -79,7 +77,11 @@ func (m *monitor) reexec(o options, gateUntil time.Time) error {
 		}
 	}
 	args := []string{os.Args[0], "--id", o.id, "--dir", o.dir, "--run-dir", o.runDir, "--resume", string(blob)}
-	err = syscall.Exec("/proc/self/exe", args, os.Environ())
+	// GOMAXPROCS from the environment applies before the runtime starts
+	// its first threads; main's runtime.GOMAXPROCS(1) comes too late to
+	// keep the startup from spinning up one per CPU.
+	env := append(os.Environ(), "GOMAXPROCS=1")
+	err = syscall.Exec("/proc/self/exe", args, env)
 	for _, fd := range inherited {
 		unix.CloseOnExec(fd)
 	}
@@ -102,9 +104,9 @@ func rawFd(f *os.File) (int, error) {
 
 // resume is the second image: adopt the running container and serve it.
 func (m *monitor) resume(blob string) int {
-	runtime.UnlockOSThread()
-	// exec of /proc/self/exe named the process "exe".
-	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("nerd-shim\x00")[0])), 0, 0, 0)
+	// exec of /proc/self/exe named the process "exe"; /proc/<pid>/comm
+	// is the main thread's name.
+	_ = os.WriteFile("/proc/self/comm", []byte("nerd-shim"), 0)
 	var rs resumeState
 	if err := json.Unmarshal([]byte(blob), &rs); err != nil {
 		logf("bad --resume: %v", err)

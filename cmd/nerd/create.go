@@ -12,6 +12,7 @@ import (
 	"github.com/nerd-project/nerd/pkg/container"
 	"github.com/nerd-project/nerd/pkg/engine"
 	"github.com/nerd-project/nerd/pkg/image"
+	"github.com/nerd-project/nerd/pkg/logging"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -310,6 +311,11 @@ func (co *createOptions) hostConfig(f *pflag.FlagSet) (container.HostConfig, err
 			return bad(fmt.Errorf("invalid log opt: %s", kv))
 		}
 		hc.LogConfig.Config[k] = v
+	}
+	if logType == "json-file" {
+		if _, err := logging.ParseOptions(hc.LogConfig.Config); err != nil {
+			return bad(err)
+		}
 	}
 	if hc.Sysctls, err = opts.ParseSysctls(co.sysctls); err != nil {
 		return bad(err)

@@ -139,21 +139,25 @@ func writeInspect(app *cli.App, format string, objects []any) error {
 		return err
 	}
 	for _, o := range objects {
-		// Templates see the JSON form (so {{.Config.Cmd}} uses Docker's
-		// field names), like the Docker CLI's raw inspect path.
-		raw, err := json.Marshal(o)
-		if err != nil {
-			return err
-		}
-		var generic any
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&generic); err != nil {
-			return err
-		}
+		// Like the Docker CLI: the typed object first (so {{json .X}}
+		// keeps Docker's field order), its JSON form when a field is only
+		// known by its JSON name (e.g. {{.Id}}).
 		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, generic); err != nil {
-			return fmt.Errorf("template parsing error: %w", err)
+		if err := tmpl.Execute(&buf, o); err != nil {
+			buf.Reset()
+			raw, err := json.Marshal(o)
+			if err != nil {
+				return err
+			}
+			var generic any
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.UseNumber()
+			if err := dec.Decode(&generic); err != nil {
+				return err
+			}
+			if err := tmpl.Execute(&buf, generic); err != nil {
+				return fmt.Errorf("template parsing error: %w", err)
+			}
 		}
 		buf.WriteByte('\n')
 		if _, err := app.Out.Write(buf.Bytes()); err != nil {

@@ -25,9 +25,10 @@ func newKillCommand(app *cli.App) *cobra.Command {
 }
 
 func runKill(ctx context.Context, app *cli.App, signal string, refs []string) error {
+	// Docker checks the signal in the daemon: a plain error, exit 1.
 	sig, err := engine.ParseSignal(signal)
 	if err != nil {
-		return cli.FlagError(err)
+		return err
 	}
 	return forEachContainer(app, refs, func(eng *engine.Engine, c *engine.Container) error {
 		if err := eng.Kill(ctx, c, syscall.Signal(sig)); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,7 +114,7 @@ func (r *psRow) ID() string {
 }
 func (r *psRow) Image() string { return r.c.Config.Image }
 func (r *psRow) Command() string {
-	cmd := strings.TrimSpace(r.c.Path + " " + strings.Join(r.c.Args, " "))
+	cmd := strings.TrimSpace(r.c.Path + " " + shellQuoteArgs(r.c.Args))
 	if !r.noTrunc {
 		cmd = formatter.Ellipsis(cmd, 20)
 	}
@@ -266,7 +267,7 @@ func (f *psFilter) match(c *engine.Container) bool {
 	if !anyMatch(f.ids, func(v string) bool { return strings.HasPrefix(c.ID, v) }) {
 		return false
 	}
-	if !anyMatch(f.names, func(v string) bool { return strings.Contains(c.Name, strings.TrimPrefix(v, "/")) }) {
+	if !anyMatch(f.names, func(v string) bool { return f.nameMatch(c.Name, v) }) {
 		return false
 	}
 	if !anyMatch(f.statuses, func(v string) bool { return c.State.Status == v }) {
@@ -297,6 +298,29 @@ func (f *psFilter) match(c *engine.Container) bool {
 		return false
 	}
 	return anyMatch(f.ancestors, func(v string) bool { return f.ancestorMatch(c, v) })
+}
+
+// nameMatch is Docker's name filter: a regular expression matched against
+// the name with its leading "/".
+func (f *psFilter) nameMatch(name, pattern string) bool {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return strings.Contains(name, strings.TrimPrefix(pattern, "/"))
+	}
+	return re.MatchString("/"+name) || re.MatchString(name)
+}
+
+// shellQuoteArgs joins args the way Docker's ps shows them: an argument
+// containing a space is wrapped in single quotes, nothing else is escaped.
+func shellQuoteArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.Contains(a, " ") {
+			a = "'" + a + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
 }
 
 // ancestorMatch: the container's image is the one v names (by name or ID).

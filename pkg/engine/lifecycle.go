@@ -47,7 +47,17 @@ func (e *Engine) Kill(ctx context.Context, c *Container, sig syscall.Signal) err
 	if err != nil {
 		return err
 	}
-	return cl.Kill(ctx, int(sig), true)
+	if err := cl.Kill(ctx, int(sig), true); err != nil {
+		return err
+	}
+	if sig == syscall.SIGKILL {
+		// Like Docker, a SIGKILL kill returns once the container is down,
+		// so `kill x; rm x` works.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, _ = e.Wait(wctx, c)
+	}
+	return nil
 }
 
 func (c *Container) displayRef() string { return c.Name }

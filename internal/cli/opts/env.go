@@ -148,7 +148,13 @@ func MergeEnv(envFiles, env []string, lookup LookupFunc) ([]string, error) {
 		}
 		out = append(out, lines...)
 	}
-	return append(out, env...), nil
+	// -e values are validated and a bare NAME takes its value from the
+	// environment (or is dropped), as Docker's ValidateEnv does.
+	parsed, err := ParseEnv(env, lookup)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, parsed...), nil
 }
 
 // MergeLabels is a container's labels from its --label-file files then its
