@@ -28,7 +28,7 @@ install: build
 	install -m 0755 $(OUT)/bin/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	sed 's#@BINDIR@#$(BINDIR)#' contrib/systemd/nerd-boot.service > $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
-	-[ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl daemon-reload && systemctl enable nerd-boot.service
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable nerd-boot.service; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
@@ -44,7 +44,9 @@ e2e: build
 	NERD_BIN=$(OUT)/bin/nerd $(GO) test $(E2E_FLAGS) ./e2e/
 
 # Cold pull+unpack of nerd vs podman (e2e/bench_test.go, docs/performance.md).
-# NERD_BENCH_RUNS=N overrides the number of runs per engine (default 5).
+# NERD_BENCH_RUNS=N overrides the number of runs per engine (default 5),
+# NERD_BENCH_DIR the parent of the stores (default /var/tmp), and
+# NERD_BENCH_PODMAN=none times nerd alone.
 bench: build
 	NERD_BENCH=1 NERD_BIN=$(OUT)/bin/nerd $(GO) test ./e2e/ -run '^TestBench' -count=1 -v -timeout 60m
 
