@@ -75,8 +75,17 @@ func (a *App) Keychain() *registry.Keychain {
 	return registry.NewKeychain(a.Global.DockerConfig)
 }
 
-// Images opens the image store once per process.
+// Images opens the image store once per process, always with the engine
+// beside it: the store must know which images containers use.
 func (a *App) Images() (*image.Store, error) {
+	eng, err := a.Engine()
+	if err != nil {
+		return nil, err
+	}
+	return eng.Images(), nil
+}
+
+func (a *App) openImages() (*image.Store, error) {
 	if a.images != nil {
 		return a.images, nil
 	}
@@ -97,7 +106,7 @@ func (a *App) Engine() (*engine.Engine, error) {
 	if a.engine != nil {
 		return a.engine, nil
 	}
-	images, err := a.Images()
+	images, err := a.openImages()
 	if err != nil {
 		return nil, err
 	}

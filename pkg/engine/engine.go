@@ -59,7 +59,33 @@ func New(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(e.runDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", e.runDir, err)
 	}
+	if e.images != nil {
+		e.images.SetUsage(e.imageUsage)
+	}
 	return e, nil
+}
+
+// imageUsage tells the image store which images and snapshots containers
+// use, so rmi refuses (or keeps the content) and GC never frees them.
+func (e *Engine) imageUsage() image.Usage {
+	u := image.Usage{Images: map[string]string{}, Snapshots: map[string]bool{}}
+	entries, err := os.ReadDir(e.containersDir())
+	if err != nil {
+		return u
+	}
+	for _, ent := range entries {
+		rec, err := container.ReadRecord(e.Paths(ent.Name()))
+		if err != nil {
+			// A container being created (".tmp-…") has no record yet but
+			// its image is held by the pull/create writer lock.
+			continue
+		}
+		u.Images[rec.ImageID] = rec.ID
+		for _, k := range rec.Snapshots {
+			u.Snapshots[k] = true
+		}
+	}
+	return u
 }
 
 // RuntimeDir is /run/nerd/<hash of the data root> for root and

@@ -78,8 +78,22 @@ func (s *Store) Remove(nameOrID string, opts RemoveOptions) ([]DeleteItem, error
 		return nil, fmt.Errorf("%w: unable to delete %s (must be forced) - image is referenced in multiple repositories",
 			ErrConflict, shortID(img.ID))
 	}
+	user := s.currentUsage().Images[img.ID.String()]
+	if user != "" && !opts.Force {
+		if byName {
+			return nil, fmt.Errorf("%w: unable to remove repository reference %q (must force) - container %s is using its referenced image %s",
+				ErrConflict, nameOrID, user[:12], shortID(img.ID))
+		}
+		return nil, fmt.Errorf("%w: unable to delete %s (must be forced) - image is being used by stopped container %s",
+			ErrConflict, shortID(img.ID), user[:12])
+	}
 	err = s.index.update(func(idx *ocispec.Index) error {
 		removeTarget(idx, img.Target.Digest)
+		if user != "" {
+			// Forced: the names go, the image stays (as <none>) while a
+			// container uses it, as in Docker.
+			addDangling(idx, img.Target)
+		}
 		return nil
 	})
 	if err != nil {
@@ -90,6 +104,9 @@ func (s *Store) Remove(nameOrID string, opts RemoveOptions) ([]DeleteItem, error
 	}
 	for _, d := range img.RepoDigests {
 		items = append(items, DeleteItem{Untagged: d})
+	}
+	if user != "" {
+		return items, nil
 	}
 	items = append(items, DeleteItem{Deleted: img.ID.String()})
 	if _, err := s.GC(); err != nil && !errors.Is(err, fsutil.ErrLocked) {
@@ -125,7 +142,11 @@ func (s *Store) Prune(opts PruneOptions) ([]DeleteItem, int64, error) {
 	}
 	var items []DeleteItem
 	var victims []*Image
+	inUse := s.currentUsage().Images
 	for _, img := range images {
+		if inUse[img.ID.String()] != "" {
+			continue
+		}
 		if !opts.All && !img.Dangling() {
 			continue
 		}
@@ -181,6 +202,9 @@ func (s *Store) GC() (int64, error) {
 	}
 	blobs := map[digest.Digest]bool{}
 	snaps := map[string]bool{}
+	for k := range s.currentUsage().Snapshots {
+		snaps[k] = true
+	}
 	for _, e := range idx.Manifests {
 		img, err := s.load([]ocispec.Descriptor{e})
 		if err != nil {

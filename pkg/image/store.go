@@ -34,6 +34,27 @@ type Store struct {
 	keychain  authn.Keychain
 	userAgent string
 	transport http.RoundTripper
+	// usage reports what containers use (nil: nothing).
+	usage func() Usage
+}
+
+// Usage is what containers hold on to: image IDs (config digests) mapped
+// to one container using each, and snapshot keys. Images in use cannot be
+// deleted without force, and their snapshots are never collected.
+type Usage struct {
+	Images    map[string]string
+	Snapshots map[string]bool
+}
+
+// SetUsage installs the function the store asks what containers use; the
+// container engine sets it when it opens.
+func (s *Store) SetUsage(fn func() Usage) { s.usage = fn }
+
+func (s *Store) currentUsage() Usage {
+	if s.usage == nil {
+		return Usage{}
+	}
+	return s.usage()
 }
 
 // Option configures a Store.
