@@ -49,14 +49,5 @@ func runAttach(ctx context.Context, app *cli.App, opts *attachOptions, ref strin
 	code, err := attachAndWait(ctx, app, eng, c, streamOptions{
 		stdin: !opts.noStdin && c.Config.OpenStdin, tty: c.Config.Tty, sigProxy: opts.sigProxy, detachKeys: opts.detachKeys,
 	})
-	if errors.Is(err, errDetached) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &cli.StatusError{Code: code}
-	}
-	return nil
+	return sessionResult(code, err)
 }

@@ -120,3 +120,18 @@ func streamContainer(ctx context.Context, app *cli.App, eng *engine.Engine, c *e
 		return 0, ctx.Err()
 	}
 }
+
+// sessionResult turns the end of an attached session into the command's
+// result: a detach is success, otherwise the container's exit code.
+func sessionResult(code int, err error) error {
+	if errors.Is(err, errDetached) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &cli.StatusError{Code: code}
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/nerd-project/nerd/internal/cli"
@@ -85,14 +84,5 @@ func runExec(ctx context.Context, app *cli.App, opts *execOptions, ref string, a
 	}
 	defer s.Close()
 	code, err := streamContainer(ctx, app, eng, c, s, streamOptions{stdin: opts.interactive, tty: opts.tty, detachKeys: opts.detachKeys})
-	if errors.Is(err, errDetached) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &cli.StatusError{Code: code}
-	}
-	return nil
+	return sessionResult(code, err)
 }

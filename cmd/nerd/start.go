@@ -53,16 +53,7 @@ func runStart(ctx context.Context, app *cli.App, opts *startOptions) error {
 		code, err := attachAndWait(ctx, app, eng, c, streamOptions{
 			stdin: opts.interactive && c.Config.OpenStdin, tty: c.Config.Tty, sigProxy: true, detachKeys: opts.detachKeys,
 		})
-		if errors.Is(err, errDetached) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if code != 0 {
-			return &cli.StatusError{Code: code}
-		}
-		return nil
+		return sessionResult(code, err)
 	}
 	return forEachContainer(app, opts.containers, func(eng *engine.Engine, c *engine.Container) error {
 		if err := eng.Start(ctx, c); err != nil {
