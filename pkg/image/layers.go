@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -134,7 +135,24 @@ func (s *Store) fetchLayer(ctx context.Context, l layerSource, key string, paren
 	counter := &progressReader{r: rc, total: l.desc.Size, report: func(cur, total int64) {
 		progress(jsonstream.Message{ID: id, Status: "Downloading", Progress: &jsonstream.Progress{Current: cur, Total: total}})
 	}}
-	stream := io.TeeReader(counter, sink)
+	// Three stages run in parallel: this goroutine reads the network,
+	// hashes and writes the blob; the unpacker's read-ahead inflates and
+	// hashes the tar; the unpacker writes files. On a big gzip layer the
+	// inflate is the floor, so nothing else may wait behind it.
+	pr, pw := io.Pipe()
+	copied := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 1<<20)
+		_, err := io.CopyBuffer(io.MultiWriter(sink, pw), counter, buf)
+		pw.CloseWithError(err)
+		copied <- err
+	}()
+	var stream io.Reader = pr
+	defer func() {
+		// Unblock and wait for the copier before the deferred blob abort.
+		pr.CloseWithError(errors.New("layer fetch ended"))
+		<-copied
+	}()
 
 	unpack := !s.snaps.Exists(key)
 	var diffID digest.Digest
@@ -157,6 +175,10 @@ func (s *Store) fetchLayer(ctx context.Context, l layerSource, key string, paren
 	if _, err := io.Copy(io.Discard, stream); err != nil {
 		return err
 	}
+	if err := <-copied; err != nil {
+		return err
+	}
+	copied <- nil // for the deferred wait
 	counter.flush()
 	if blob != nil {
 		if err := blob.Commit(); err != nil {
