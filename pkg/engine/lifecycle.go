@@ -248,15 +248,31 @@ func (e *Engine) Remove(ctx context.Context, c *Container, opts RemoveOptions) e
 			cancel()
 		}
 	}
-	l, err := fsutil.LockExclusive(c.Paths.Lock())
-	if err != nil {
-		return err
+	// A monitor that is still starting (it holds the lock until the state
+	// says running) or that a killed `run` left behind is stopped through
+	// its socket; retry a few times rather than fail the rm.
+	var l *fsutil.Lock
+	for attempt := 0; ; attempt++ {
+		var err error
+		if l, err = fsutil.LockExclusive(c.Paths.Lock()); err != nil {
+			return err
+		}
+		st, err := container.ReadState(c.Paths)
+		if err != nil || !st.Running() || !container.MonitorAlive(st) {
+			break
+		}
+		l.Unlock()
+		if !opts.Force || attempt == 3 {
+			return fmt.Errorf("cannot remove container \"/%s\": its monitor did not stop", c.Name)
+		}
+		if cl, err := e.client(c); err == nil {
+			_ = cl.Kill(ctx, int(syscall.SIGKILL), true)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, _ = e.Wait(wctx, c)
+		cancel()
 	}
 	defer l.Unlock()
-	st, err := container.ReadState(c.Paths)
-	if err == nil && st.Running() && container.MonitorAlive(st) {
-		return fmt.Errorf("cannot remove container \"/%s\": its monitor did not stop", c.Name)
-	}
 	e.cleanupOrphans(c)
 	// Rename first: a crash mid-delete leaves a hidden directory, never a
 	// half container that ps would show.

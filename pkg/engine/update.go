@@ -2,12 +2,15 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/nerd-project/nerd/internal/fsutil"
 	"github.com/nerd-project/nerd/pkg/container"
 	"github.com/nerd-project/nerd/pkg/engine/spec"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Update is what `docker update` may change.
@@ -57,6 +60,13 @@ func (e *Engine) UpdateContainer(ctx context.Context, c *Container, u Update) er
 		l.Unlock()
 		return err
 	}
+	if u.Resources != nil {
+		// The monitor re-reads config.json at every (re)start.
+		if err := rewriteSpecResources(c, &rec.HostConfig.Resources); err != nil {
+			l.Unlock()
+			return err
+		}
+	}
 	l.Unlock()
 	c.Record = rec
 	if !c.State.Running() {
@@ -81,4 +91,32 @@ func (e *Engine) UpdateContainer(ctx context.Context, c *Container, u Update) er
 		}
 	}
 	return nil
+}
+
+func rewriteSpecResources(c *Container, r *container.Resources) error {
+	data, err := os.ReadFile(c.Paths.Spec())
+	if err != nil {
+		return err
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("reading %s: %w", c.Paths.Spec(), err)
+	}
+	res, err := spec.Resources(r)
+	if err != nil {
+		return err
+	}
+	if s.Linux != nil {
+		devices := []specs.LinuxDeviceCgroup(nil)
+		if s.Linux.Resources != nil {
+			devices = s.Linux.Resources.Devices
+		}
+		s.Linux.Resources = res
+		s.Linux.Resources.Devices = devices
+	}
+	out, err := json.MarshalIndent(&s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(c.Paths.Spec(), out, 0o644)
 }
