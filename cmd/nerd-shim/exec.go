@@ -145,6 +145,11 @@ func (m *monitor) serveExec(c *os.File, br *bufio.Reader, req *request) {
 	for {
 		id, p, err := container.ReadFrame(br, buf)
 		if err != nil {
+			// A client gone for good ends the process's input, as in
+			// Docker (a terminal stays: its output still flows).
+			if stdinW != nil && stdinW != outR {
+				stdinW.Close()
+			}
 			return
 		}
 		switch id {

@@ -30,6 +30,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nerd-project/nerd/internal/fsutil"
 	"github.com/nerd-project/nerd/pkg/container"
 )
 
@@ -46,12 +47,19 @@ func init() {
 	// the thread group leader, and meanwhile /proc/<pid>/stat shows a
 	// zombie, which MonitorAlive would read as a dead monitor. The resumed
 	// image does not exec again: locking would only cost it a thread.
+	if !resuming() {
+		runtime.LockOSThread()
+	}
+}
+
+// resuming says this is the re-executed image (resume.go).
+func resuming() bool {
 	for _, a := range os.Args {
 		if a == "--resume" {
-			return
+			return true
 		}
 	}
-	runtime.LockOSThread()
+	return false
 }
 
 func main() {
@@ -64,8 +72,12 @@ func main() {
 	debug.SetGCPercent(50)
 
 	// fd 3 is the start-result pipe; take it before anything else may open
-	// a file on that number.
-	result := resultPipe()
+	// a file on that number. (The resumed image has none: its fd 3 is
+	// whatever the runtime or the first image left there.)
+	var result *os.File
+	if !resuming() {
+		result = resultPipe()
+	}
 
 	var o options
 	fs := flag.NewFlagSet("nerd-shim", flag.ContinueOnError)
@@ -137,6 +149,22 @@ func (m *monitor) run(o options) int {
 	}
 	// Do not pin whatever directory (or mount) the engine ran in.
 	_ = os.Chdir("/")
+	// Hold the container lock until the start's outcome is in state.json,
+	// so a concurrent engine command (rm -f of the still "created"
+	// container) waits for it, then finds a running container with its
+	// monitor, or an exited one.
+	l, err := fsutil.LockExclusive(m.p.Lock())
+	if err != nil {
+		return m.fail(fmt.Errorf("locking container: %w", err), 125)
+	}
+	defer l.Unlock() // no-op once released
+	// An rm that got the lock first has moved the directory away.
+	if _, err := os.Stat(m.p.Record()); err != nil {
+		l.Unlock()
+		report(m.result, container.StartResult{Error: "container " + m.p.ID + " was removed", Code: 125})
+		return 1
+	}
+	m.startLock = l
 	if err := m.setup(); err != nil {
 		return m.fail(err, 125)
 	}
@@ -151,6 +179,8 @@ func (m *monitor) run(o options) int {
 	if err := m.setRunning(true); err != nil {
 		logf("recording running state: %v", err)
 	}
+	m.startLock = nil
+	l.Unlock()
 	report(m.result, container.StartResult{Pid: m.initPid})
 	m.result = nil
 	// Idle in a fresh image (resume.go), unless the container is already
@@ -170,7 +200,7 @@ func (m *monitor) run(o options) int {
 	m.reaper.mu.Unlock()
 	runtime.UnlockOSThread()
 	m.startPumps()
-	go m.serve(m.listener)
+	m.startServing()
 	m.supervise()
 	return 0
 }
@@ -191,6 +221,10 @@ func (m *monitor) fail(err error, code int) int {
 	m.st.FinishedAt = time.Now().UTC()
 	m.mu.Unlock()
 	m.teardown(exit)
+	if m.startLock != nil {
+		m.startLock.Unlock()
+		m.startLock = nil
+	}
 	report(m.result, container.StartResult{Error: err.Error(), Code: code})
 	m.notifyDone(exit)
 	return 1

@@ -36,6 +36,9 @@ type monitor struct {
 
 	// saveMu orders state writes: each writes the snapshot it took.
 	saveMu sync.Mutex
+	// startLock is the container lock, held from the monitor's start until
+	// the start's outcome is recorded (see run).
+	startLock *fsutil.Lock
 
 	mu         sync.Mutex
 	st         container.State
@@ -59,8 +62,10 @@ type monitor struct {
 	// torn down; pending waits answer then.
 	done chan struct{}
 	// conns counts the connections being served, so that the process does
-	// not exit before they got their answers.
-	conns sync.WaitGroup
+	// not exit before they got their answers; serveDone is closed when the
+	// accept loop has ended (no more conns.Add after it).
+	conns     sync.WaitGroup
+	serveDone chan struct{}
 
 	cmu          sync.Mutex
 	clients      map[*client]struct{}
@@ -164,12 +169,25 @@ func (m *monitor) save() error {
 	m.mu.Lock()
 	st := m.st
 	m.mu.Unlock()
-	l, err := fsutil.LockExclusive(m.p.Lock())
+	unlock, err := m.lock()
 	if err != nil {
 		return err
 	}
-	defer l.Unlock()
+	defer unlock()
 	return container.WriteState(m.p, &st)
+}
+
+// lock takes the container lock, unless the start holds it already (a
+// second flock on another descriptor would wait for ourselves).
+func (m *monitor) lock() (unlock func(), err error) {
+	if m.startLock != nil {
+		return func() {}, nil
+	}
+	l, err := fsutil.LockExclusive(m.p.Lock())
+	if err != nil {
+		return nil, err
+	}
+	return func() { l.Unlock() }, nil
 }
 
 // setRunning records a (re)started init. A user start (first) clears the
@@ -256,6 +274,14 @@ func (m *monitor) supervise() {
 			logf("recording running state: %v", err)
 		}
 		m.startPumps()
+		// A stop that came while the helper was starting it found nothing
+		// to signal: it must not leave the new run up.
+		m.mu.Lock()
+		stopped := m.st.ManuallyStopped
+		m.mu.Unlock()
+		if stopped {
+			_ = m.reaper.kill(m.initPid, unix.SIGKILL)
+		}
 	}
 }
 
@@ -298,11 +324,11 @@ func (m *monitor) teardown(code int) {
 		m.mounted = false
 	}
 	if m.rec != nil && m.rec.HostConfig.AutoRemove {
-		if l, err := fsutil.LockExclusive(m.p.Lock()); err == nil {
+		if unlock, err := m.lock(); err == nil {
 			if err := os.RemoveAll(m.p.Dir); err != nil {
 				logf("removing container: %v", err)
 			}
-			l.Unlock()
+			unlock()
 		}
 	} else if err := m.save(); err != nil {
 		logf("recording exited state: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,7 +81,12 @@ func (m *monitor) reexec(o options, gateUntil time.Time) error {
 	// GOMAXPROCS from the environment applies before the runtime starts
 	// its first threads; main's runtime.GOMAXPROCS(1) comes too late to
 	// keep the startup from spinning up one per CPU.
-	env := append(os.Environ(), "GOMAXPROCS=1")
+	env := []string{"GOMAXPROCS=1"}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "GOMAXPROCS=") {
+			env = append(env, e)
+		}
+	}
 	err = syscall.Exec("/proc/self/exe", args, env)
 	for _, fd := range inherited {
 		unix.CloseOnExec(fd)
@@ -148,11 +154,17 @@ func (m *monitor) resume(blob string) int {
 			m.rec = &record{}
 		}
 	}
+	if m.st.MonitorPid != os.Getpid() {
+		m.st.Status, m.st.Pid, m.st.StartedAt = container.StatusRunning, rs.Pid, rs.StartedAt
+		m.st.MonitorPid = os.Getpid()
+		m.st.MonitorStartTime, _ = container.ProcStartTime(os.Getpid())
+		m.st.BootID, _ = container.BootID()
+	}
 	if m.listener == nil {
 		return m.abandon(errors.New("no listener"))
 	}
 	m.startPumps()
-	go m.serve(m.listener)
+	m.startServing()
 	m.supervise()
 	return 0
 }
@@ -177,6 +189,7 @@ func (m *monitor) load() error {
 // records the failure.
 func (m *monitor) abandon(err error) int {
 	logf("%v", err)
+	m.st.ManuallyStopped = true // no restart either
 	_ = m.reaper.kill(m.initPid, unix.SIGKILL)
 	m.supervise()
 	return 1

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -49,11 +50,39 @@ func mountRootfs(p container.Paths, snapshots []string, snapshotRoot string) err
 	// lower dirs to paths relative to the snapshot root and mount from
 	// there. The process's cwd is shared by all its threads, but nothing
 	// else of the monitor runs yet.
-	if err := os.Chdir(snapshotRoot); err != nil {
+	dir, rel := snapshotRoot, keys
+	if len(overlayData(rel, p)) >= unix.Getpagesize()-1 {
+		// Still too long (some 60 layers and more): as Docker's overlay2
+		// does, go through short symlinks, <dir>/layers/<n>.
+		var err error
+		if dir, rel, err = layerLinks(p, lowers); err != nil {
+			return err
+		}
+	}
+	if err := os.Chdir(dir); err != nil {
 		return err
 	}
 	defer os.Chdir("/")
-	return overlay(target, keys, p)
+	return overlay(target, rel, p)
+}
+
+// layerLinks makes <container>/layers/<i> point to the i-th lower dir.
+func layerLinks(p container.Paths, lowers []string) (string, []string, error) {
+	dir := filepath.Join(p.Dir, "layers")
+	if err := os.RemoveAll(dir); err != nil {
+		return "", nil, err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", nil, err
+	}
+	names := make([]string, len(lowers))
+	for i, l := range lowers {
+		names[i] = strconv.Itoa(i)
+		if err := os.Symlink(l, filepath.Join(dir, names[i])); err != nil {
+			return "", nil, err
+		}
+	}
+	return dir, names, nil
 }
 
 func overlayData(lowers []string, p container.Paths) string {
@@ -81,6 +110,7 @@ func unmountRootfs(p container.Paths) error {
 	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("unmounting rootfs: %w", err)
 	}
+	_ = os.RemoveAll(filepath.Join(p.Dir, "layers"))
 	return nil
 }
 

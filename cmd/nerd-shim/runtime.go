@@ -105,7 +105,7 @@ func (m *monitor) helper(call helperCall) (runcapi.Result, error) {
 }
 
 // startInit creates the container and runs its init, with its stdio
-// connected to the monitor, and starts the pumps.
+// connected to the monitor (the caller starts the pumps).
 func (m *monitor) startInit() error {
 	tty := m.rec.Config.Tty
 	var call helperCall

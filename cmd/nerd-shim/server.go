@@ -50,8 +50,14 @@ func listenUnix(path string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
+func (m *monitor) startServing() {
+	m.serveDone = make(chan struct{})
+	go m.serve(m.listener)
+}
+
 // serve accepts connections until the listener is closed.
 func (m *monitor) serve(l *os.File) {
+	defer close(m.serveDone)
 	rc, err := l.SyscallConn()
 	if err != nil {
 		return
@@ -96,6 +102,9 @@ func (m *monitor) stopServing() {
 		}
 	}
 	m.listener.Close()
+	if m.serveDone != nil {
+		<-m.serveDone
+	}
 }
 
 func respond(c *os.File, r container.Response) error {
@@ -190,6 +199,11 @@ func (m *monitor) kill(sig unix.Signal, manual bool) container.Response {
 	pid, alive := m.initPid, m.running
 	paused := m.st.Status == container.StatusPaused
 	m.mu.Unlock()
+	if manual {
+		// A user stopping a --wait-attach container whose client never
+		// came (it was killed) must not wait for the gate's timeout.
+		m.openGate()
+	}
 	if alive {
 		// Reaped meanwhile: it is exiting anyway.
 		if err := m.reaper.kill(pid, sig); err != nil && !errors.Is(err, errReaped) {
