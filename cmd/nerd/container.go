@@ -28,6 +28,8 @@ func newContainerCommand(app *cli.App) *cobra.Command {
 		newLogsCommand(app), newWaitCommand(app), newRenameCommand(app), newPauseCommand(app),
 		newUnpauseCommand(app), newExecCommand(app), newAttachCommand(app), newTopCommand(app),
 		newContainerPruneCommand(app), newContainerInspectCommand(app), newUpdateCommand(app),
+		newCpCommand(app), newDiffCommand(app), newExportCommand(app), newCommitCommand(app),
+		newStatsCommand(app), newPortCommand(app),
 	)
 	return cmd
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/nerd-project/nerd/internal/cli"
+	"github.com/spf13/cobra"
+)
+
+type exportOptions struct {
+	output string
+}
+
+func newExportCommand(app *cli.App) *cobra.Command {
+	var opts exportOptions
+	cmd := &cobra.Command{
+		Use:   "export [OPTIONS] CONTAINER",
+		Short: "Export a container's filesystem as a tar archive",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExport(cmd, app, &opts, args[0])
+		},
+	}
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "", "Write to a file, instead of STDOUT")
+	return cmd
+}
+
+// runExport writes to a temp file renamed into place with -o, so a failed
+// export never leaves a truncated archive behind.
+func runExport(cmd *cobra.Command, app *cli.App, opts *exportOptions, ref string) error {
+	if opts.output == "" {
+		if _, isTerm := app.OutIsTerminal(); isTerm {
+			return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+		}
+	} else if dir := filepath.Dir(filepath.Clean(opts.output)); dir != "." {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("failed to export container: invalid output path: directory %q does not exist", dir)
+		}
+	}
+	eng, err := app.Engine()
+	if err != nil {
+		return err
+	}
+	c, err := getContainer(eng, ref)
+	if err != nil {
+		return err
+	}
+	if opts.output == "" {
+		w := bufio.NewWriterSize(app.Out, 1<<20)
+		if err := eng.Export(cmd.Context(), c, w); err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(opts.output), ".nerd-export-*")
+	if err != nil {
+		return fmt.Errorf("failed to export container: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := eng.Export(cmd.Context(), c, w); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	_ = os.Chmod(tmp.Name(), 0o644)
+	return os.Rename(tmp.Name(), opts.output)
+}
