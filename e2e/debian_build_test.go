@@ -55,7 +55,9 @@ func buildDebianNginx(dir string) error {
 	if err := slimTree(base); err != nil {
 		return err
 	}
-	debCreated := time.Now().UTC().Truncate(time.Second)
+	// Fixed creation times: CREATED columns must not tick between two
+	// commands of one test (and nginx stays newer than debian).
+	debCreated := time.Date(2025, 5, 20, 0, 0, 0, 0, time.UTC)
 	debLayerFile := filepath.Join(dir, "debian.tar.gz")
 	if err := writeTreeLayer(base, debLayerFile); err != nil {
 		return fmt.Errorf("debian layer: %w", err)
@@ -76,7 +78,7 @@ func buildDebianNginx(dir string) error {
 		return err
 	}
 	logf("  nginx install took %v", time.Since(t1).Round(time.Second))
-	nginxCreated := time.Now().UTC().Truncate(time.Second)
+	nginxCreated := debCreated.Add(time.Hour)
 	nginxLayerFile := filepath.Join(dir, "nginx.tar.gz")
 	diff, err := writeDiffLayer(base, top, nginxLayerFile)
 	if err != nil {
