@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/nerd-project/nerd/internal/cli"
 	"github.com/nerd-project/nerd/pkg/engine"
@@ -32,26 +33,45 @@ func newRmCommand(app *cli.App) *cobra.Command {
 	return cmd
 }
 
+// runRm removes the containers in parallel (as Docker's CLI does), then
+// reports in argument order.
 func runRm(ctx context.Context, app *cli.App, opts *rmOptions, refs []string) error {
 	eng, err := app.Engine()
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, ref := range refs {
-		c, err := getContainer(eng, ref)
-		if err != nil {
-			// rm -f of a missing container is not an error in Docker.
-			if !opts.force {
-				errs = append(errs, err)
+	errs := make([]error, len(refs))
+	removed := make([]bool, len(refs))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, err := getContainer(eng, ref)
+			if err != nil {
+				// rm -f of a missing container is not an error in Docker.
+				if !opts.force {
+					errs[i] = err
+				}
+				return
 			}
-			continue
-		}
-		if err := eng.Remove(ctx, c, engine.RemoveOptions{Force: opts.force}); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintln(app.Out, ref)
+			errs[i] = eng.Remove(ctx, c, engine.RemoveOptions{Force: opts.force})
+			removed[i] = errs[i] == nil
+		}()
 	}
-	return joinErrors(app, errs)
+	wg.Wait()
+	var failed []error
+	for i, ref := range refs {
+		if errs[i] != nil {
+			failed = append(failed, errs[i])
+			continue
+		}
+		if removed[i] {
+			fmt.Fprintln(app.Out, ref)
+		}
+	}
+	return joinErrors(app, failed)
 }

@@ -291,6 +291,7 @@ func (e *Engine) Remove(ctx context.Context, c *Container, opts RemoveOptions) e
 // libcontainer state, so rm -f after a kill -9 of the monitor releases
 // everything.
 func (e *Engine) cleanupOrphans(c *Container) {
+	killed := false
 	for _, ctrl := range []string{"pids", "memory", "cpu", "freezer", "devices", "blkio", "cpuset", "cpuacct", "net_cls", "perf_event", "hugetlb", "systemd", "unified", ""} {
 		dir := filepath.Join("/sys/fs/cgroup", ctrl, "nerd", c.ID)
 		if ctrl == "freezer" {
@@ -300,6 +301,7 @@ func (e *Engine) cleanupOrphans(c *Container) {
 			for _, f := range strings.Fields(string(data)) {
 				if pid, err := strconv.Atoi(f); err == nil && pid > 0 {
 					_ = unix.Kill(pid, unix.SIGKILL)
+					killed = true
 				}
 			}
 		}
@@ -308,9 +310,13 @@ func (e *Engine) cleanupOrphans(c *Container) {
 		// The init may still run if its cgroup was not found.
 		if isInitOf(c.State.Pid, c.ID) {
 			_ = unix.Kill(c.State.Pid, unix.SIGKILL)
+			killed = true
 		}
 	}
-	time.Sleep(20 * time.Millisecond)
+	if killed {
+		// Give the killed processes a moment to leave the mount and cgroups.
+		time.Sleep(20 * time.Millisecond)
+	}
 	_ = unix.Unmount(c.Paths.Rootfs(), unix.MNT_DETACH)
 	for _, ctrl := range []string{"pids", "memory", "cpu", "freezer", "devices", "blkio", "cpuset", "cpuacct", "net_cls", "perf_event", "hugetlb", "systemd", "unified", ""} {
 		_ = os.Remove(filepath.Join("/sys/fs/cgroup", ctrl, "nerd", c.ID))
