@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -49,30 +49,7 @@ func runExport(cmd *cobra.Command, app *cli.App, opts *exportOptions, ref string
 	if err != nil {
 		return err
 	}
-	if opts.output == "" {
-		w := bufio.NewWriterSize(app.Out, 1<<20)
-		if err := eng.Export(cmd.Context(), c, w); err != nil {
-			return err
-		}
-		return w.Flush()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(opts.output), ".nerd-export-*")
-	if err != nil {
-		return fmt.Errorf("failed to export container: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := eng.Export(cmd.Context(), c, w); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	_ = os.Chmod(tmp.Name(), 0o644)
-	return os.Rename(tmp.Name(), opts.output)
+	return writeArchive(app, opts.output, "export container", func(w io.Writer) error {
+		return eng.Export(cmd.Context(), c, w)
+	})
 }

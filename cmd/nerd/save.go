@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -49,24 +50,35 @@ func runSave(app *cli.App, opts *saveOptions) error {
 			return noSuchImage(err, n)
 		}
 	}
-	if opts.output == "" {
+	if opts.output != "" {
+		dir := filepath.Dir(opts.output)
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("failed to save image: invalid output path: directory %q does not exist", dir)
+		}
+	}
+	return writeArchive(app, opts.output, "save image", func(w io.Writer) error {
+		return store.Save(opts.images, w)
+	})
+}
+
+// writeArchive streams write to stdout, or to path through a temp file
+// renamed into place, so a failed save/export never leaves a truncated
+// archive where the user asked for one.
+func writeArchive(app *cli.App, path, what string, write func(io.Writer) error) error {
+	if path == "" {
 		w := bufio.NewWriterSize(app.Out, 1<<20)
-		if err := store.Save(opts.images, w); err != nil {
+		if err := write(w); err != nil {
 			return err
 		}
 		return w.Flush()
 	}
-	dir := filepath.Dir(opts.output)
-	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("failed to save image: invalid output path: directory %q does not exist", dir)
-	}
-	tmp, err := os.CreateTemp(dir, ".nerd-save-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".nerd-archive-*")
 	if err != nil {
-		return fmt.Errorf("failed to save image: %w", err)
+		return fmt.Errorf("failed to %s: %w", what, err)
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := store.Save(opts.images, w); err != nil {
+	if err := write(w); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -78,5 +90,5 @@ func runSave(app *cli.App, opts *saveOptions) error {
 		return err
 	}
 	_ = os.Chmod(tmp.Name(), 0o644)
-	return os.Rename(tmp.Name(), opts.output)
+	return os.Rename(tmp.Name(), path)
 }
