@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nerd-project/nerd/internal/fsutil"
+	"github.com/nerd-project/nerd/internal/signal"
 	"github.com/nerd-project/nerd/pkg/container"
 	"golang.org/x/sys/unix"
 )
@@ -332,25 +333,13 @@ func isInitOf(pid int, id string) bool {
 	return err == nil && strings.Contains(string(data), "/nerd/"+id)
 }
 
-// ParseSignal accepts "TERM", "SIGTERM", "15".
+// ParseSignal accepts "TERM", "SIGTERM", "15", "RTMIN+1"; "" is 0 (the
+// default signal).
 func ParseSignal(s string) (syscall.Signal, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("Invalid signal: %s", s)
-		}
-		return syscall.Signal(n), nil
-	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, fmt.Errorf("Invalid signal: %s", s)
+	return signal.Parse(s)
 }
 
 // WaitRemoved waits (briefly) until an --rm container's monitor has removed
