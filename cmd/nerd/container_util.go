@@ -51,7 +51,3 @@ func dirSize(dir string) int64 {
 	})
 	return n
 }
-
-func imageSize(c *engine.Container) int64 {
-	return 0
-}

@@ -74,6 +74,15 @@ func runPs(app *cli.App, opts *psOptions) error {
 	if opts.latest {
 		opts.last = 1
 	}
+	// -s shows the image's size as "virtual"; read the images once.
+	imageSizes := map[string]int64{}
+	if opts.size {
+		if images, err := eng.Images().List(); err == nil {
+			for _, img := range images {
+				imageSizes[img.ID.String()] = img.Size
+			}
+		}
+	}
 	showAll := opts.all || opts.last > 0
 	var rows []*psRow
 	for _, c := range all {
@@ -86,7 +95,7 @@ func runPs(app *cli.App, opts *psOptions) error {
 		if !filter.match(c) {
 			continue
 		}
-		rows = append(rows, &psRow{c: c, noTrunc: opts.noTrunc, size: opts.size})
+		rows = append(rows, &psRow{c: c, noTrunc: opts.noTrunc, imageSize: imageSizes[c.ImageID]})
 	}
 	format := opts.format
 	if opts.quiet {
@@ -101,9 +110,9 @@ func runPs(app *cli.App, opts *psOptions) error {
 
 // psRow is one line of ps, with Docker's column methods.
 type psRow struct {
-	c       *engine.Container
-	noTrunc bool
-	size    bool
+	c         *engine.Container
+	noTrunc   bool
+	imageSize int64
 }
 
 func (r *psRow) ID() string {
@@ -134,7 +143,8 @@ func (r *psRow) LocalVolumes() string {
 	return "0"
 }
 func (r *psRow) Size() string {
-	return formatter.Size(dirSize(r.c.Paths.Upper())) + " (virtual " + formatter.Size(dirSize(r.c.Paths.Upper())+imageSize(r.c)) + ")"
+	rw := dirSize(r.c.Paths.Upper())
+	return formatter.Size(rw) + " (virtual " + formatter.Size(rw+r.imageSize) + ")"
 }
 func (r *psRow) Labels() string {
 	var kv []string
