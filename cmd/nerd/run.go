@@ -43,7 +43,7 @@ func newRunCommand(app *cli.App) *cobra.Command {
 
 func runRun(ctx context.Context, app *cli.App, cmd *cobra.Command, opts *runOptions) error {
 	co := &opts.create
-	if opts.detach && co.attach != nil && len(co.attach) > 0 {
+	if opts.detach && len(co.attach) > 0 {
 		return cli.FlagError(errors.New("conflicting options: cannot specify both --attach and --detach"))
 	}
 	eng, err := app.Engine()

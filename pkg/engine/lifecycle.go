@@ -153,13 +153,12 @@ func (e *Engine) waitMonitorGone(ctx context.Context, c *Container) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		st, err := container.ReadState(c.Paths)
-		if err != nil || !container.MonitorAlive(st) || !st.Running() {
-			if err == nil {
-				c.State = st
-			}
-			if err != nil || !container.MonitorAlive(st) {
-				return
-			}
+		if err != nil {
+			return // removed by --rm
+		}
+		c.State = st
+		if !container.MonitorAlive(st) {
+			return
 		}
 		select {
 		case <-ctx.Done():

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/nerd-project/nerd/internal/fsutil"
 	"github.com/opencontainers/go-digest"
@@ -247,7 +246,7 @@ func (s *Store) GC() (int64, error) {
 	}
 	// Nothing is writing (we hold the lock exclusively), so leftovers of
 	// killed downloads can go.
-	_ = os.RemoveAll(filepath.Join(s.content.ingestDir()))
+	_ = os.RemoveAll(s.content.ingestDir())
 	_ = s.snaps.CleanStaging()
 	return reclaimed, nil
 }
