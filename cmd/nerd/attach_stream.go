@@ -19,7 +19,10 @@ const defaultDetachKeys = "ctrl-p,ctrl-q"
 
 // streamOptions say how a CLI session is wired to a container's stdio.
 type streamOptions struct {
-	stdin      bool
+	stdin bool
+	// noStdout and noStderr leave a stream out (run -a picks streams).
+	noStdout   bool
+	noStderr   bool
 	tty        bool
 	sigProxy   bool
 	detachKeys string

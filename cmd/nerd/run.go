@@ -46,6 +46,11 @@ func runRun(ctx context.Context, app *cli.App, cmd *cobra.Command, opts *runOpti
 	if opts.detach && len(co.attach) > 0 {
 		return cli.FlagError(errors.New("conflicting options: cannot specify both --attach and --detach"))
 	}
+	// Validate -a before anything is created.
+	streams, err := attachStreams(co)
+	if err != nil {
+		return err
+	}
 	eng, err := app.Engine()
 	if err != nil {
 		return runError(err)
@@ -67,7 +72,9 @@ func runRun(ctx context.Context, app *cli.App, cmd *cobra.Command, opts *runOpti
 		return runError(err)
 	}
 	code, err := attachAndWait(ctx, app, eng, c, streamOptions{
-		stdin:      co.interactive,
+		stdin:      streams.stdin,
+		noStdout:   streams.noStdout,
+		noStderr:   streams.noStderr,
 		tty:        co.tty,
 		sigProxy:   opts.sigProxy,
 		detachKeys: opts.detachKeys,
@@ -89,13 +96,36 @@ func runRun(ctx context.Context, app *cli.App, cmd *cobra.Command, opts *runOpti
 	return nil
 }
 
+// attachStreams applies -a/--attach: without it, stdout and stderr (and
+// stdin with -i); with it, exactly the named streams.
+func attachStreams(co *createOptions) (streamOptions, error) {
+	so := streamOptions{stdin: co.interactive}
+	if len(co.attach) == 0 {
+		return so, nil
+	}
+	so.noStdout, so.noStderr = true, true
+	for _, a := range co.attach {
+		switch strings.ToLower(a) {
+		case "stdin":
+			so.stdin = true
+		case "stdout":
+			so.noStdout = false
+		case "stderr":
+			so.noStderr = false
+		default:
+			return so, cli.FlagError(fmt.Errorf("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", a))
+		}
+	}
+	return so, nil
+}
+
 // attachAndWait streams the container and returns its exit code.
 func attachAndWait(ctx context.Context, app *cli.App, eng *engine.Engine, c *engine.Container, so streamOptions) (int, error) {
 	cl, err := container.Dial(c.Paths)
 	if err != nil {
 		return 0, err
 	}
-	s, err := cl.Attach(ctx, container.AttachOptions{Stdin: so.stdin, Stdout: true, Stderr: true})
+	s, err := cl.Attach(ctx, container.AttachOptions{Stdin: so.stdin, Stdout: !so.noStdout, Stderr: !so.noStderr})
 	if err != nil {
 		return 0, err
 	}
