@@ -9,6 +9,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X github.com/nerd-project/nerd/internal/cli.Version=$(VERSION) -X github.com/nerd-project/nerd/internal/cli.GitCommit=$(COMMIT)
 E2E_FLAGS ?= -count=1 -timeout 60m
+TINI_STATIC ?= /usr/bin/tini-static
 
 .PHONY: all build install uninstall test unit e2e bench lint clean
 
@@ -20,18 +21,23 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/bin/nerd ./cmd/nerd
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/nerd-shim ./cmd/nerd-shim
 	CGO_ENABLED=1 $(GO) build -trimpath -tags seccomp -ldflags '-s -w' -o $(OUT)/bin/nerd-shim-runc ./cmd/nerd-shim/nerd-shim-runc
+	@# --init mounts a static init into the container, as Docker's docker-init
+	@# (which is tini): ship Debian's tini-static as nerd-init.
+	@if [ -x "$(TINI_STATIC)" ]; then install -m 0755 "$(TINI_STATIC)" $(OUT)/bin/nerd-init; \
+	else echo "note: $(TINI_STATIC) not found (Debian package tini): --init will be unavailable" >&2; fi
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(OUT)/bin/nerd $(DESTDIR)$(BINDIR)/nerd
 	install -m 0755 $(OUT)/bin/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim
 	install -m 0755 $(OUT)/bin/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc
+	if [ -x $(OUT)/bin/nerd-init ]; then install -m 0755 $(OUT)/bin/nerd-init $(DESTDIR)$(LIBEXECDIR)/nerd-init; fi
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	sed 's#@BINDIR@#$(BINDIR)#' contrib/systemd/nerd-boot.service > $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable nerd-boot.service; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
+	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-init $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
 
 # The test command: unit tests, then the end-to-end suite against the
 # freshly built binary.

@@ -126,8 +126,8 @@ func TestMissingContainer(t *testing.T) {
 }
 
 // A created container whose command does not exist: start fails with
-// Docker's message, the record stays with exit code 127, and rm removes
-// it completely.
+// Docker's message, the record stays "Created" with exit code 127, and rm
+// removes it completely.
 func TestStartFailure(t *testing.T) {
 	t.Parallel()
 	e := newContainerEnv(t)
@@ -137,8 +137,12 @@ func TestStartFailure(t *testing.T) {
 	if got.State.ExitCode != 127 || got.State.Running || got.State.Error == "" {
 		t.Errorf("after a failed start: ExitCode %d Running %v Error %q, want 127, false and the error", got.State.ExitCode, got.State.Running, got.State.Error)
 	}
-	if s := e.psStatus("bad"); strings.HasPrefix(s, "Up") {
-		t.Errorf("ps -a: %q", s)
+	// Docker: a container whose first start failed is still "Created".
+	if got.State.Status != "created" {
+		t.Errorf("State.Status after a failed first start = %q, want created", got.State.Status)
+	}
+	if s := e.psStatus("bad"); s != "Created" {
+		t.Errorf("ps -a STATUS = %q, want Created", s)
 	}
 	e.nerdOK("rm", "bad")
 	e.assertGone(id)

@@ -214,11 +214,16 @@ func (m *monitor) fail(err error, code int) int {
 		exit = code
 	}
 	m.mu.Lock()
-	m.st.Status = container.StatusExited
+	// Docker keeps the status a failed start found: a container that never
+	// ran still reads "Created" (with the exit code and error), one that
+	// ran before keeps its last exit time.
+	if m.st.Status != container.StatusCreated {
+		m.st.Status = container.StatusExited
+		m.st.FinishedAt = time.Now().UTC()
+	}
 	m.st.ExitCode = exit
 	m.st.Error = err.Error()
 	m.st.Pid = 0
-	m.st.FinishedAt = time.Now().UTC()
 	m.mu.Unlock()
 	m.teardown(exit)
 	if m.startLock != nil {

@@ -85,7 +85,7 @@ func TestStartFailures(t *testing.T) {
 			}
 			c.waitShim()
 			st := c.state()
-			if st.Status != container.StatusExited || st.ExitCode != tc.code || st.Error != tc.msg {
+			if st.Status != container.StatusCreated || st.ExitCode != tc.code || st.Error != tc.msg {
 				t.Errorf("state = %+v", st)
 			}
 			if mounted, _ := isMountPoint(c.p.Rootfs()); mounted {

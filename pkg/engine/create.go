@@ -81,6 +81,7 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 		LowerDirs:    lowers,
 		ContainerDir: final.Dir,
 		CgroupParent: "/nerd",
+		InitPath:     initPathFor(&rec.HostConfig),
 	})
 	if err != nil {
 		return nil, err
@@ -215,6 +216,14 @@ func (e *Engine) nameOwner(name string) string {
 		}
 	}
 	return ""
+}
+
+// initPathFor looks for the init binary only when --init asks for it.
+func initPathFor(hc *container.HostConfig) string {
+	if hc.Init == nil || !*hc.Init {
+		return ""
+	}
+	return initBinary()
 }
 
 func newID() (string, error) {

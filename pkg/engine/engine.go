@@ -134,16 +134,40 @@ func (e *Engine) shim() (string, error) {
 	if p := os.Getenv("NERD_SHIM"); p != "" {
 		return p, nil
 	}
-	if exe, err := os.Executable(); err == nil {
-		dir := filepath.Dir(exe)
-		for _, c := range []string{filepath.Join(dir, "nerd-shim"), filepath.Join(dir, "..", "libexec", "nerd", "nerd-shim")} {
-			if _, err := os.Stat(c); err == nil {
-				return c, nil
-			}
-		}
-	}
-	if p, err := exec.LookPath("nerd-shim"); err == nil {
+	if p := libexecBinary("nerd-shim"); p != "" {
 		return p, nil
 	}
 	return "", errors.New("nerd-shim not found: install it beside nerd (make install)")
+}
+
+// initBinary finds the static init that --init mounts into containers:
+// nerd-init installed beside nerd (make install ships Debian's tini-static
+// as it), else Docker's docker-init or tini-static on PATH; "" if none.
+func initBinary() string {
+	if p := libexecBinary("nerd-init"); p != "" {
+		return p
+	}
+	for _, name := range []string{"docker-init", "tini-static"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// libexecBinary finds one of nerd's helper programs: beside the running
+// executable, in ../libexec/nerd/, then on PATH; "" if none.
+func libexecBinary(name string) string {
+	if exe, err := os.Executable(); err == nil {
+		dir := filepath.Dir(exe)
+		for _, c := range []string{filepath.Join(dir, name), filepath.Join(dir, "..", "libexec", "nerd", name)} {
+			if _, err := os.Stat(c); err == nil {
+				return c
+			}
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return ""
 }
