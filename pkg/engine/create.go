@@ -113,7 +113,11 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 	if err := container.WriteRecord(tmp, rec); err != nil {
 		return nil, err
 	}
+	if err := e.claimName(rec.Name, id); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmpDir, final.Dir); err != nil {
+		e.releaseName(rec.Name, id)
 		return nil, fmt.Errorf("creating container %s: %w", id, err)
 	}
 	committed = true
@@ -202,20 +206,6 @@ func (e *Engine) newRecord(id string, opts CreateOptions) *container.Record {
 		rec.Snapshots = append(rec.Snapshots, k.Encoded())
 	}
 	return rec
-}
-
-// nameOwner returns the ID of the container called name, or "".
-func (e *Engine) nameOwner(name string) string {
-	all, err := e.List()
-	if err != nil {
-		return ""
-	}
-	for _, c := range all {
-		if c.Name == name {
-			return c.ID
-		}
-	}
-	return ""
 }
 
 // initPathFor looks for the init binary only when --init asks for it.

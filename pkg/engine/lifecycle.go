@@ -223,8 +223,16 @@ func (e *Engine) Rename(c *Container, name string) error {
 	if err != nil {
 		return err
 	}
+	old := rec.Name
+	if err := e.claimName(name, c.ID); err != nil {
+		return err
+	}
 	rec.Name = name
-	return container.WriteRecord(c.Paths, rec)
+	if err := container.WriteRecord(c.Paths, rec); err != nil {
+		return err
+	}
+	e.releaseName(old, c.ID)
+	return nil
 }
 
 // RemoveOptions tune Remove.
@@ -283,6 +291,7 @@ func (e *Engine) Remove(ctx context.Context, c *Container, opts RemoveOptions) e
 		}
 		return fmt.Errorf("removing container %s: %w", c.ID, err)
 	}
+	e.releaseName(c.Name, c.ID)
 	return os.RemoveAll(trash)
 }
 

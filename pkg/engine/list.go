@@ -100,29 +100,31 @@ func (e *Engine) Get(ref string) (*Container, error) {
 			return c, nil
 		}
 	}
-	all, err := e.List()
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimPrefix(ref, "/")
-	for _, c := range all {
-		if c.Name == name {
+	// Docker's order: full ID, exact name, then a unique ID prefix.
+	if id := e.nameOwner(strings.TrimPrefix(ref, "/")); id != "" {
+		if c, err := e.load(id); err == nil {
 			return c, nil
 		}
 	}
-	var match *Container
-	for _, c := range all {
-		if strings.HasPrefix(c.ID, ref) {
-			if match != nil {
-				return nil, fmt.Errorf("multiple IDs found with provided prefix: %s", ref)
+	var match string
+	if isHexID(ref) {
+		for _, id := range e.recordIDs() {
+			if strings.HasPrefix(id, ref) {
+				if match != "" {
+					return nil, fmt.Errorf("multiple IDs found with provided prefix: %s", ref)
+				}
+				match = id
 			}
-			match = c
 		}
 	}
-	if match == nil {
+	if match == "" {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, ref)
 	}
-	return match, nil
+	c, err := e.load(match)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, ref)
+	}
+	return c, nil
 }
 
 func isHexID(s string) bool {
