@@ -60,12 +60,6 @@ func pruneVolumes(store *volume.Store, all bool, filters *volumeFilters) (volume
 }
 
 func printVolumePrune(app *cli.App, rep volume.PruneReport) {
-	if len(rep.Deleted) > 0 {
-		fmt.Fprintln(app.Out, "Deleted Volumes:")
-		for _, n := range rep.Deleted {
-			fmt.Fprintln(app.Out, n)
-		}
-		fmt.Fprintln(app.Out)
-	}
+	printDeleted(app, "Deleted Volumes:", rep.Deleted)
 	fmt.Fprintf(app.Out, "Total reclaimed space: %s\n", formatter.Size(rep.Reclaimed))
 }
