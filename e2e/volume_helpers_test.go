@@ -71,11 +71,19 @@ func (e *env) hasVolume(name string) bool {
 	return slices.Contains(e.volumes(), name)
 }
 
-// cleanupVolumes removes the env's volumes after its containers (cleanup
-// functions run last-registered first, so call this after
-// newContainerEnv) and checks none is left on disk.
+// cleanupVolumes registers a cleanup that checks no half-made or
+// half-removed volume directory (".tmp-…", ".rm-…") is left in the store
+// and prunes the volumes no container uses. It runs before the container
+// cleanup of newBareContainerEnv (cleanups run last-registered first); the
+// rest goes with the test's directory.
 func (e *env) cleanupVolumes(t *testing.T) {
 	t.Cleanup(func() {
+		ents, _ := os.ReadDir(filepath.Join(e.Root, "volumes"))
+		for _, ent := range ents {
+			if n := ent.Name(); strings.HasPrefix(n, ".tmp-") || strings.HasPrefix(n, ".rm-") {
+				t.Errorf("cleanup: left in volumes/: %s", n)
+			}
+		}
 		r := e.within(60*time.Second).nerd("volume", "prune", "-a", "-f")
 		if r.Code != 0 {
 			t.Errorf("cleanup: volume prune -a -f:\n%s", r)

@@ -140,7 +140,7 @@ type CreateOptions struct {
 	// name: -v /path, an image VOLUME).
 	Anonymous bool
 	Driver    string
-	Labels map[string]string
+	Labels    map[string]string
 	// Options are the local driver's: type, device, o.
 	Options map[string]string
 }
