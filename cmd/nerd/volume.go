@@ -62,15 +62,9 @@ func parseVolumeFilters(args []string, allowed ...string) (*volumeFilters, error
 		}
 		switch k {
 		case "dangling":
-			switch strings.ToLower(v) {
-			case "true", "1":
-				t := true
-				f.dangling = &t
-			case "false", "0":
-				t := false
-				f.dangling = &t
-			default:
-				return nil, fmt.Errorf("invalid filter 'dangling=%s'", v)
+			var err error
+			if f.dangling, err = parseBoolFilter("dangling", v); err != nil {
+				return nil, err
 			}
 		case "name":
 			f.names = append(f.names, v)

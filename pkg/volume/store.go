@@ -42,15 +42,10 @@ var (
 	ErrInvalid  = errors.New("invalid volume")
 )
 
-// Volume is one volume's metadata (volume.json) in Docker's inspect shape.
+// Volume is one volume's metadata (volume.json): Docker's inspect fields
+// and the copy-up mark.
 type Volume struct {
-	CreatedAt  string            `json:"CreatedAt"`
-	Driver     string            `json:"Driver"`
-	Labels     map[string]string `json:"Labels"`
-	Mountpoint string            `json:"Mountpoint"`
-	Name       string            `json:"Name"`
-	Options    map[string]string `json:"Options"`
-	Scope      string            `json:"Scope"`
+	InspectVolume
 	// Populated records that the volume received a copy-up (or was found
 	// holding data when one was due): it is never filled again.
 	Populated bool `json:"Populated,omitempty"`
@@ -190,7 +185,7 @@ func (tx *Tx) Create(opts CreateOptions) (*Volume, bool, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, false, err
 	}
-	v := &Volume{
+	v := &Volume{InspectVolume: InspectVolume{
 		CreatedAt:  time.Now().Truncate(time.Second).Format(time.RFC3339),
 		Driver:     opts.Driver,
 		Labels:     labels,
@@ -198,7 +193,7 @@ func (tx *Tx) Create(opts CreateOptions) (*Volume, bool, error) {
 		Name:       opts.Name,
 		Options:    copyMap(opts.Options),
 		Scope:      "local",
-	}
+	}}
 	// Assembled under a hidden name and renamed into place: a crash
 	// leaves no half volume.
 	suffix, err := randomHex(6)
@@ -483,7 +478,4 @@ type InspectVolume struct {
 }
 
 // Inspect is v as `volume inspect` prints it.
-func (v *Volume) Inspect() InspectVolume {
-	return InspectVolume{CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint,
-		Name: v.Name, Options: v.Options, Scope: v.Scope}
-}
+func (v *Volume) Inspect() InspectVolume { return v.InspectVolume }
