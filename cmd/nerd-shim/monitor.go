@@ -324,12 +324,7 @@ func (m *monitor) teardown(code int) {
 		m.mounted = false
 	}
 	if m.rec != nil && m.rec.HostConfig.AutoRemove {
-		if unlock, err := m.lock(); err == nil {
-			if err := os.RemoveAll(m.p.Dir); err != nil {
-				logf("removing container: %v", err)
-			}
-			unlock()
-		}
+		m.autoRemove()
 	} else if err := m.save(); err != nil {
 		logf("recording exited state: %v", err)
 	}

@@ -27,6 +27,8 @@ type record struct {
 	} `json:"HostConfig"`
 	Snapshots    []string `json:"Snapshots"`
 	SnapshotRoot string   `json:"SnapshotRoot"`
+	// MountPoints name the anonymous volumes --rm removes.
+	MountPoints []container.MountPoint `json:"MountPoints"`
 }
 
 // request is container.Request with the exec'd process and the resources

@@ -58,32 +58,44 @@ func runContainerPrune(ctx context.Context, app *cli.App, force bool, filters []
 	if err != nil {
 		return err
 	}
+	deleted, reclaimed, err := pruneContainers(ctx, eng)
+	printDeleted(app, "Deleted Containers:", deleted)
+	fmt.Fprintf(app.Out, "Total reclaimed space: %s\n", formatter.Size(reclaimed))
+	return err
+}
+
+// pruneContainers removes every container that is not running and returns
+// their IDs and the space their writable layers took.
+func pruneContainers(ctx context.Context, eng *engine.Engine) (deleted []string, reclaimed int64, err error) {
 	all, err := eng.List()
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	var reclaimed int64
-	var deleted []string
 	for _, c := range all {
 		if c.State.Running() {
 			continue
 		}
 		size := dirSize(c.Paths.Upper())
 		if err := eng.Remove(ctx, c, engine.RemoveOptions{}); err != nil {
-			return err
+			return deleted, reclaimed, err
 		}
 		reclaimed += size
 		deleted = append(deleted, c.ID)
 	}
-	if len(deleted) > 0 {
-		fmt.Fprintln(app.Out, "Deleted Containers:")
-		for _, id := range deleted {
-			fmt.Fprintln(app.Out, id)
-		}
-		fmt.Fprintln(app.Out)
+	return deleted, reclaimed, nil
+}
+
+// printDeleted prints a prune section ("Deleted Containers:" and the
+// IDs, then a blank line); nothing when nothing was deleted.
+func printDeleted(app *cli.App, title string, items []string) {
+	if len(items) == 0 {
+		return
 	}
-	fmt.Fprintf(app.Out, "Total reclaimed space: %s\n", formatter.Size(reclaimed))
-	return nil
+	fmt.Fprintln(app.Out, title)
+	for _, it := range items {
+		fmt.Fprintln(app.Out, it)
+	}
+	fmt.Fprintln(app.Out)
 }
 
 func newContainerInspectCommand(app *cli.App) *cobra.Command {

@@ -74,6 +74,7 @@ type createOptions struct {
 	restart     string
 	runtime     string
 	expose      []string
+	mountOptions
 }
 
 func newCreateCommand(app *cli.App) *cobra.Command {
@@ -155,6 +156,7 @@ func addCreateFlags(f *pflag.FlagSet, co *createOptions) {
 	f.StringVar(&co.restart, "restart", "no", "Restart policy to apply when a container exits")
 	f.StringVar(&co.runtime, "runtime", "", "Runtime to use for this container")
 	f.StringArrayVar(&co.expose, "expose", nil, "Expose a port or a range of ports")
+	addMountFlags(f, &co.mountOptions)
 }
 
 // createContainer resolves the image (pulling per --pull) and creates the
@@ -322,6 +324,9 @@ func (co *createOptions) hostConfig(f *pflag.FlagSet) (container.HostConfig, err
 	}
 	if hc.Tmpfs, err = opts.ParseTmpfs(co.tmpfs); err != nil {
 		return bad(err)
+	}
+	if err := co.mountOptions.apply(&hc); err != nil {
+		return hc, err
 	}
 	if co.shmSize != "" {
 		if hc.ShmSize, err = opts.ParseShmSize(co.shmSize); err != nil {

@@ -198,15 +198,9 @@ func parseImageFilters(args []string) (*imageFilters, error) {
 		}
 		switch strings.ToLower(k) {
 		case "dangling":
-			switch strings.ToLower(v) {
-			case "true", "1":
-				t := true
-				f.dangling = &t
-			case "false", "0":
-				b := false
-				f.dangling = &b
-			default:
-				return nil, fmt.Errorf("invalid filter 'dangling=%s'", v)
+			var err error
+			if f.dangling, err = parseBoolFilter("dangling", v); err != nil {
+				return nil, err
 			}
 		case "reference":
 			f.references = append(f.references, v)
@@ -221,6 +215,19 @@ func parseImageFilters(args []string) (*imageFilters, error) {
 		}
 	}
 	return f, nil
+}
+
+// parseBoolFilter reads a filter's true/false (or 1/0) value.
+func parseBoolFilter(key, v string) (*bool, error) {
+	var b bool
+	switch strings.ToLower(v) {
+	case "true", "1":
+		b = true
+	case "false", "0":
+	default:
+		return nil, fmt.Errorf("invalid filter '%s=%s'", key, v)
+	}
+	return &b, nil
 }
 
 // resolve turns before=/since= image names into times.

@@ -33,7 +33,7 @@ func newSystemCommand(app *cli.App) *cobra.Command {
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newInfoCommand(app), newSystemBootCommand(app))
+	cmd.AddCommand(newInfoCommand(app), newSystemBootCommand(app), newSystemDfCommand(app), newSystemPruneCommand(app))
 	return cmd
 }
 

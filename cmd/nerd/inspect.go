@@ -21,8 +21,8 @@ type inspectOptions struct {
 }
 
 // newInspectCommand is the top-level `inspect`: it looks the name up among
-// every kind of object nerd knows (images for now; containers, networks and
-// volumes join as they arrive).
+// every kind of object nerd knows: containers, images, volumes (networks
+// join when they arrive).
 func newInspectCommand(app *cli.App) *cobra.Command {
 	var opts inspectOptions
 	cmd := &cobra.Command{
@@ -32,7 +32,7 @@ func newInspectCommand(app *cli.App) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.objects, opts.anyType = args, true
 			switch opts.kind {
-			case "", "image", "container":
+			case "", "image", "container", "volume":
 			default:
 				return fmt.Errorf("%q is not a valid value for --type", opts.kind)
 			}
@@ -61,8 +61,8 @@ func newImageInspectCommand(app *cli.App) *cobra.Command {
 	return cmd
 }
 
-// runInspectAny looks each name up among containers, then images (Docker's
-// order), unless --type narrows it.
+// runInspectAny looks each name up among containers, images, then volumes
+// (Docker's order), unless --type narrows it.
 func runInspectAny(app *cli.App, opts *inspectOptions) error {
 	eng, err := app.Engine()
 	if err != nil {
@@ -81,6 +81,12 @@ func runInspectAny(app *cli.App, opts *inspectOptions) error {
 		if opts.kind == "" || opts.kind == "image" {
 			if img, err := store.Get(name); err == nil {
 				objects = append(objects, store.Inspect(img))
+				continue
+			}
+		}
+		if opts.kind == "" || opts.kind == "volume" {
+			if v, err := eng.Volumes().Get(name); err == nil {
+				objects = append(objects, v.Inspect())
 				continue
 			}
 		}

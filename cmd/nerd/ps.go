@@ -138,9 +138,9 @@ func (r *psRow) State() string      { return r.c.State.Status }
 func (r *psRow) Ports() string      { return "" }
 func (r *psRow) Names() string      { return r.c.Name }
 func (r *psRow) Networks() string   { return r.c.HostConfig.NetworkMode }
-func (r *psRow) Mounts() string     { return "" }
+func (r *psRow) Mounts() string     { return mountNames(r.c.MountPoints, r.noTrunc) }
 func (r *psRow) LocalVolumes() string {
-	return "0"
+	return strconv.Itoa(localVolumes(r.c.MountPoints))
 }
 func (r *psRow) Size() string {
 	rw := dirSize(r.c.Paths.Upper())

@@ -58,7 +58,7 @@ func runRm(ctx context.Context, app *cli.App, opts *rmOptions, refs []string) er
 				}
 				return
 			}
-			errs[i] = eng.Remove(ctx, c, engine.RemoveOptions{Force: opts.force})
+			errs[i] = eng.Remove(ctx, c, engine.RemoveOptions{Force: opts.force, Volumes: opts.volumes})
 			removed[i] = errs[i] == nil
 		}()
 	}

@@ -88,6 +88,7 @@ func newRootCommand(app *cli.App) *cobra.Command {
 		newVersionCommand(app),
 		newInfoCommand(app),
 		newSystemCommand(app),
+		newVolumeCommand(app),
 		newCompletionCommand(app),
 	)
 	return root

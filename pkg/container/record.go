@@ -31,6 +31,10 @@ type Record struct {
 	Snapshots []string `json:"Snapshots"`
 	// SnapshotRoot is the directory holding the snapshot keys.
 	SnapshotRoot string `json:"SnapshotRoot"`
+
+	// MountPoints are the container's volumes, binds and tmpfs mounts as
+	// resolved at create (see mounts.go).
+	MountPoints []MountPoint `json:"MountPoints,omitempty"`
 }
 
 // Config is the portable part (Docker's container Config).
@@ -71,6 +75,7 @@ type LogConfig struct {
 // HostConfig is the non-portable part (Docker's HostConfig), reduced to
 // what nerd implements.
 type HostConfig struct {
+	Binds          []string          `json:"Binds"`
 	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
 	AutoRemove     bool              `json:"AutoRemove"`
 	LogConfig      LogConfig         `json:"LogConfig"`
@@ -89,6 +94,8 @@ type HostConfig struct {
 	PidMode        string            `json:"PidMode"`
 	UTSMode        string            `json:"UTSMode"`
 	Runtime        string            `json:"Runtime"`
+	VolumesFrom    []string          `json:"VolumesFrom"`
+	Mounts         []Mount           `json:"Mounts,omitempty"`
 	Resources
 }
 

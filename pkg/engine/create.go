@@ -62,6 +62,11 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 			os.RemoveAll(tmpDir)
 		}
 	}()
+	vols, err := e.beginVolumes(rec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { vols.end(committed) }()
 	tmp := container.Paths{Dir: tmpDir, RunDir: final.RunDir, ID: id}
 	for _, d := range []string{tmp.Upper(), tmp.Work(), tmp.Rootfs()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -74,6 +79,9 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 	var lowers []string
 	for i := len(rec.Snapshots) - 1; i >= 0; i-- {
 		lowers = append(lowers, filepath.Join(rec.SnapshotRoot, rec.Snapshots[i], "fs"))
+	}
+	if err := vols.copyUp(lowers, filepath.Join(tmpDir, "copyup")); err != nil {
+		return nil, err
 	}
 	s, err := spec.Generate(spec.Input{
 		Record:       rec,

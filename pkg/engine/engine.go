@@ -17,6 +17,7 @@ import (
 	"github.com/nerd-project/nerd/internal/fsutil"
 	"github.com/nerd-project/nerd/pkg/container"
 	"github.com/nerd-project/nerd/pkg/image"
+	"github.com/nerd-project/nerd/pkg/volume"
 )
 
 // Sentinel errors; the CLI maps them to Docker's messages.
@@ -43,6 +44,7 @@ type Engine struct {
 	runDir   string
 	images   *image.Store
 	shimPath string
+	volumes  *volume.Store
 }
 
 // New opens the engine for a data root.
@@ -62,6 +64,11 @@ func New(opts Options) (*Engine, error) {
 	if e.images != nil {
 		e.images.SetUsage(e.imageUsage)
 	}
+	vols, err := volume.Open(filepath.Join(opts.DataRoot, "volumes"), e.volumeUsers)
+	if err != nil {
+		return nil, err
+	}
+	e.volumes = vols
 	return e, nil
 }
 

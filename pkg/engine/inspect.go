@@ -106,7 +106,7 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 		Platform:       "linux",
 		ExecIDs:        nil,
 		HostConfig:     c.HostConfig,
-		Mounts:         []any{},
+		Mounts:         inspectMounts(c.MountPoints),
 		Config:         c.Config,
 		NetworkSettings: NetworkSettings{
 			Ports:    map[string][]any{},

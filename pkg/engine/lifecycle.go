@@ -238,12 +238,14 @@ func (e *Engine) Rename(c *Container, name string) error {
 // RemoveOptions tune Remove.
 type RemoveOptions struct {
 	Force bool
+	// Volumes removes the container's anonymous volumes (rm -v).
+	Volumes bool
 }
 
-// Remove deletes a container. A running one needs Force (it is killed). A
-// container whose monitor died is cleaned up by hand: its processes are
-// killed through its cgroup, its rootfs unmounted.
-func (e *Engine) Remove(ctx context.Context, c *Container, opts RemoveOptions) error {
+// removeContainer deletes a container. A running one needs Force (it is
+// killed). A container whose monitor died is cleaned up by hand: its
+// processes are killed through its cgroup, its rootfs unmounted.
+func (e *Engine) removeContainer(ctx context.Context, c *Container, opts RemoveOptions) error {
 	e.refresh(c)
 	if c.State.Running() {
 		if !opts.Force {

@@ -93,7 +93,7 @@ func (g *generator) mounts() error {
 
 // userMounts are the mounts that stand in for Docker's container mounts:
 // the hostname/hosts/resolv.conf files, --tmpfs, and the host's /dev/shm
-// for --ipc host. Volumes and binds will join here.
+// for --ipc host, and the volumes and binds (volumes.go).
 func (g *generator) userMounts() ([]specs.Mount, error) {
 	var ms []specs.Mount
 	if g.in.ContainerDir != "" {
@@ -118,6 +118,16 @@ func (g *generator) userMounts() ([]specs.Mount, error) {
 	}
 	if isHostMode(g.hc.IpcMode) {
 		ms = append(ms, specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "rprivate"}})
+	}
+
+	vols, err := g.volumeMounts()
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vols {
+		// A volume or bind replaces an /etc file mount on the same path.
+		ms = slices.DeleteFunc(ms, func(m specs.Mount) bool { return m.Destination == v.Destination })
+		ms = append(ms, v)
 	}
 
 	dests := make([]string, 0, len(g.hc.Tmpfs))
