@@ -9,6 +9,9 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X github.com/nerd-project/nerd/internal/cli.Version=$(VERSION) -X github.com/nerd-project/nerd/internal/cli.GitCommit=$(COMMIT)
 E2E_FLAGS ?= -count=1 -timeout 60m
+# The standard CNI plugins nerd runs, pinned in tools/cni/go.mod (a module
+# of its own, so their dependencies stay out of nerd's go.mod).
+CNI_PLUGINS := main/bridge main/loopback ipam/host-local meta/portmap meta/firewall meta/tuning
 
 .PHONY: all build install uninstall test unit e2e bench lint clean
 
@@ -20,18 +23,25 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/bin/nerd ./cmd/nerd
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/nerd-shim ./cmd/nerd-shim
 	CGO_ENABLED=1 $(GO) build -trimpath -tags seccomp -ldflags '-s -w' -o $(OUT)/bin/nerd-shim-runc ./cmd/nerd-shim/nerd-shim-runc
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/nerd-dns ./cmd/nerd-dns
+	mkdir -p $(OUT)/bin/cni
+	cd tools/cni && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/cni/ $(addprefix github.com/containernetworking/plugins/plugins/,$(CNI_PLUGINS))
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(OUT)/bin/nerd $(DESTDIR)$(BINDIR)/nerd
 	install -m 0755 $(OUT)/bin/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim
 	install -m 0755 $(OUT)/bin/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc
+	install -m 0755 $(OUT)/bin/nerd-dns $(DESTDIR)$(LIBEXECDIR)/nerd-dns
+	install -d $(DESTDIR)$(LIBEXECDIR)/cni
+	install -m 0755 $(OUT)/bin/cni/* $(DESTDIR)$(LIBEXECDIR)/cni/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	sed 's#@BINDIR@#$(BINDIR)#' contrib/systemd/nerd-boot.service > $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable nerd-boot.service; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
+	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-dns $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/cni
 
 # The test command: unit tests, then the end-to-end suite against the
 # freshly built binary.

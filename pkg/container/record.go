@@ -31,6 +31,25 @@ type Record struct {
 	Snapshots []string `json:"Snapshots"`
 	// SnapshotRoot is the directory holding the snapshot keys.
 	SnapshotRoot string `json:"SnapshotRoot"`
+
+	// Networks are the networks the container joins at start, by name,
+	// with what the user asked for on each (Docker's EndpointsConfig).
+	// Empty for --network none, host and container:NAME.
+	Networks map[string]*EndpointConfig `json:"Networks,omitempty"`
+}
+
+// EndpointConfig is --network-alias, --ip and --mac-address for one
+// network.
+type EndpointConfig struct {
+	Aliases    []string `json:"Aliases,omitempty"`
+	IPv4       string   `json:"IPv4Address,omitempty"`
+	MacAddress string   `json:"MacAddress,omitempty"`
+}
+
+// PortBinding is one host side of a published port (Docker's shape).
+type PortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
 }
 
 // Config is the portable part (Docker's container Config).
@@ -89,6 +108,13 @@ type HostConfig struct {
 	PidMode        string            `json:"PidMode"`
 	UTSMode        string            `json:"UTSMode"`
 	Runtime        string            `json:"Runtime"`
+	// PortBindings is -p: "80/tcp" → host sides; PublishAllPorts is -P.
+	PortBindings    map[string][]PortBinding `json:"PortBindings"`
+	PublishAllPorts bool                     `json:"PublishAllPorts"`
+	DNS             []string                 `json:"Dns"`
+	DNSSearch       []string                 `json:"DnsSearch"`
+	DNSOptions      []string                 `json:"DnsOptions"`
+	ExtraHosts      []string                 `json:"ExtraHosts"`
 	Resources
 }
 

@@ -274,6 +274,9 @@ func (e *Engine) Remove(ctx context.Context, c *Container, opts RemoveOptions) e
 	}
 	defer l.Unlock()
 	e.cleanupOrphans(c)
+	if err := e.teardownNetworks(ctx, c); err != nil && !opts.Force {
+		return fmt.Errorf("removing container %s: %w", c.ID, err)
+	}
 	// Rename first: a crash mid-delete leaves a hidden directory, never a
 	// half container that ps would show.
 	trash := filepath.Join(e.containersDir(), ".rm-"+c.ID)

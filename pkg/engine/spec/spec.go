@@ -62,6 +62,10 @@ type Input struct {
 	// Warnf receives the warnings dockerd would print (a clamped ulimit, an
 	// ignored option); nil discards them.
 	Warnf func(format string, args ...any)
+	// Hooks are the OCI hooks (networking's createRuntime and poststop).
+	Hooks *specs.Hooks
+	// NetNSPath is the network namespace to join (--network container:NAME).
+	NetNSPath string
 }
 
 // Generate builds the OCI runtime spec for in.Record.
@@ -146,6 +150,7 @@ func (g *generator) generate() (*specs.Spec, error) {
 			return nil, err
 		}
 	}
+	g.s.Hooks = g.in.Hooks
 	return g.s, nil
 }
 
