@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,11 +38,16 @@ func (s netSlot) writeConfig(b *strings.Builder) {
 	fmt.Fprintf(b, "bridge_name = %q\nbridge_subnet = %q\nnetwork_pool = %q\n", s.Bridge, s.Subnet, s.Pool)
 }
 
-// poolPrefix is what addresses of the env's user networks start with
-// ("10.176.4" for pool 10.176.4.0/22: the third octet varies).
-func (s netSlot) poolPrefix() string {
-	p := strings.TrimSuffix(s.Pool, ".0/22")
-	return p[:strings.LastIndex(p, ".")+1]
+// poolPrefixes are what addresses of the env's user networks start with
+// (the four /24s of its /22).
+func (s netSlot) poolPrefixes() []string {
+	var a, b, c int
+	fmt.Sscanf(s.Pool, "%d.%d.%d.", &a, &b, &c)
+	var out []string
+	for k := 0; k < 4; k++ {
+		out = append(out, fmt.Sprintf("%d.%d.%d.", a, b, c+k))
+	}
+	return out
 }
 
 // sh runs a host command and returns its combined output.
@@ -121,4 +127,74 @@ func eventuallyGet(t testing.TB, get func() (string, error), want string) string
 	}
 	t.Fatalf("GET did not return %q: %v\n%s", want, err, out)
 	return ""
+}
+
+// nginxCmd runs the test image's nginx. The image's /var/log is slimmed
+// away, so the log directory is made first.
+var nginxCmd = []string{"nginx", "sh", "-c", `mkdir -p /var/log/nginx && exec nginx -g "daemon off;"`}
+
+// cleanupNetworks prunes the env's networks (the default bridge's link and
+// rules go too) and checks that nothing of the env is left on the host:
+// no link, no iptables rule or nft element naming its bridges or subnets.
+func (e *env) cleanupNetworks(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(e.Root, "networks")); err != nil {
+		return
+	}
+	if r := e.within(60*time.Second).nerd("network", "prune", "-f"); r.Code != 0 {
+		t.Errorf("cleanup: network prune failed:\n%s", r)
+	}
+	if left := e.netLeftovers(); len(left) > 0 {
+		t.Errorf("cleanup: network leftovers:\n  %s", strings.Join(left, "\n  "))
+	}
+}
+
+// netLeftovers lists what the host still has of the env's networks.
+func (e *env) netLeftovers() []string {
+	needles := append([]string{e.Net.Bridge, e.Net.Prefix}, e.Net.poolPrefixes()...)
+	// User networks' bridges are br-<id12>: find them from the store.
+	if ents, err := os.ReadDir(filepath.Join(e.Root, "networks")); err == nil {
+		for _, ent := range ents {
+			if data, err := os.ReadFile(filepath.Join(e.Root, "networks", ent.Name())); err == nil {
+				if i := strings.Index(string(data), `"br-`); i >= 0 && len(data) > i+16 {
+					needles = append(needles, string(data[i+1:i+16]))
+				}
+			}
+		}
+	}
+	var left []string
+	for _, src := range [][]string{{"iptables-save"}, {"nft", "list", "ruleset"}, {"ip", "-o", "link"}, {"ip", "-o", "addr"}} {
+		out, err := exec.Command(src[0], src[1:]...).Output()
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			for _, n := range needles {
+				if n != "" && containsWord(line, n) {
+					left = append(left, src[0]+": "+strings.TrimSpace(line))
+					break
+				}
+			}
+		}
+	}
+	return left
+}
+
+// containsWord finds needle in line not followed by a digit or letter
+// (nerdt12 must not match nerdt123; "10.160.3." is a prefix by itself).
+func containsWord(line, needle string) bool {
+	for i := 0; ; {
+		j := strings.Index(line[i:], needle)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(needle)
+		if strings.HasSuffix(needle, ".") || end == len(line) || !isAlnum(line[end]) {
+			return true
+		}
+		i = i + j + 1
+	}
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

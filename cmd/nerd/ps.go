@@ -95,7 +95,7 @@ func runPs(app *cli.App, opts *psOptions) error {
 		if !filter.match(c) {
 			continue
 		}
-		rows = append(rows, &psRow{c: c, noTrunc: opts.noTrunc, imageSize: imageSizes[c.ImageID]})
+		rows = append(rows, &psRow{eng: eng, c: c, noTrunc: opts.noTrunc, imageSize: imageSizes[c.ImageID]})
 	}
 	format := opts.format
 	if opts.quiet {
@@ -110,6 +110,7 @@ func runPs(app *cli.App, opts *psOptions) error {
 
 // psRow is one line of ps, with Docker's column methods.
 type psRow struct {
+	eng       *engine.Engine
 	c         *engine.Container
 	noTrunc   bool
 	imageSize int64
@@ -135,7 +136,7 @@ func (r *psRow) CreatedAt() string {
 func (r *psRow) RunningFor() string { return formatter.CreatedSince(r.c.Created) }
 func (r *psRow) Status() string     { return statusString(r.c.State, time.Now()) }
 func (r *psRow) State() string      { return r.c.State.Status }
-func (r *psRow) Ports() string      { return "" }
+func (r *psRow) Ports() string      { return r.eng.DisplayablePorts(r.c) }
 func (r *psRow) Names() string      { return r.c.Name }
 func (r *psRow) Networks() string   { return r.c.HostConfig.NetworkMode }
 func (r *psRow) Mounts() string     { return "" }

@@ -54,17 +54,6 @@ type GraphDriver struct {
 	Data map[string]string `json:"Data"`
 }
 
-// NetworkSettings keeps the legacy top-level IPAddress fields scripts use.
-type NetworkSettings struct {
-	SandboxID   string              `json:"SandboxID"`
-	SandboxKey  string              `json:"SandboxKey"`
-	Ports       map[string][]any    `json:"Ports"`
-	IPAddress   string              `json:"IPAddress"`
-	IPPrefixLen int                 `json:"IPPrefixLen"`
-	Gateway     string              `json:"Gateway"`
-	MacAddress  string              `json:"MacAddress"`
-	Networks    map[string]struct{} `json:"Networks"`
-}
 
 const zeroTime = "0001-01-01T00:00:00Z"
 
@@ -108,10 +97,7 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 		HostConfig:     c.HostConfig,
 		Mounts:         []any{},
 		Config:         c.Config,
-		NetworkSettings: NetworkSettings{
-			Ports:    map[string][]any{},
-			Networks: map[string]struct{}{},
-		},
+		NetworkSettings: e.networkSettings(c),
 		GraphDriver: GraphDriver{Name: "overlayfs", Data: map[string]string{
 			"UpperDir":  c.Paths.Upper(),
 			"WorkDir":   c.Paths.Work(),
@@ -123,9 +109,6 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 	}
 	if c.HostConfig.LogConfig.Type != "none" {
 		r.LogPath = c.Paths.Log()
-	}
-	if c.HostConfig.NetworkMode != "" {
-		r.NetworkSettings.Networks[c.HostConfig.NetworkMode] = struct{}{}
 	}
 	return r
 }
