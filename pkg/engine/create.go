@@ -86,6 +86,7 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 		Rootfs:       final.Rootfs(),
 		LowerDirs:    lowers,
 		ContainerDir: final.Dir,
+		StagingDir:   tmpDir,
 		CgroupParent: "/nerd",
 	}
 	if err := e.networkSpec(&in); err != nil {

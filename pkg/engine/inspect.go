@@ -54,7 +54,6 @@ type GraphDriver struct {
 	Data map[string]string `json:"Data"`
 }
 
-
 const zeroTime = "0001-01-01T00:00:00Z"
 
 func formatTime(t time.Time) string {
@@ -85,18 +84,18 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 			StartedAt:  formatTime(st.StartedAt),
 			FinishedAt: formatTime(st.FinishedAt),
 		},
-		Image:          c.ImageID,
-		ResolvConfPath: c.Paths.Dir + "/resolv.conf",
-		HostnamePath:   c.Paths.Dir + "/hostname",
-		HostsPath:      c.Paths.Dir + "/hosts",
-		Name:           "/" + c.Name,
-		RestartCount:   st.RestartCount,
-		Driver:         "overlayfs",
-		Platform:       "linux",
-		ExecIDs:        nil,
-		HostConfig:     c.HostConfig,
-		Mounts:         []any{},
-		Config:         c.Config,
+		Image:           c.ImageID,
+		ResolvConfPath:  c.Paths.Dir + "/resolv.conf",
+		HostnamePath:    c.Paths.Dir + "/hostname",
+		HostsPath:       c.Paths.Dir + "/hosts",
+		Name:            "/" + c.Name,
+		RestartCount:    st.RestartCount,
+		Driver:          "overlayfs",
+		Platform:        "linux",
+		ExecIDs:         nil,
+		HostConfig:      c.HostConfig,
+		Mounts:          []any{},
+		Config:          c.Config,
 		NetworkSettings: e.networkSettings(c),
 		GraphDriver: GraphDriver{Name: "overlayfs", Data: map[string]string{
 			"UpperDir":  c.Paths.Upper(),

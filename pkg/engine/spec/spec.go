@@ -50,6 +50,9 @@ type Input struct {
 	// ContainerDir holds the hostname, hosts and resolv.conf files that are
 	// bind-mounted over /etc when present.
 	ContainerDir string
+	// StagingDir is where those files are while the container is being
+	// created (they reach ContainerDir when it is renamed into place).
+	StagingDir string
 	// CgroupParent defaults to DefaultCgroupParent.
 	CgroupParent string
 	// HostRlimits returns the host's limits for an RLIMIT_* resource;
