@@ -191,7 +191,15 @@ func (m *Manager) Connect(ctx context.Context, dir string, pid int, name string)
 	if err := m.WriteHosts(dir, rec, a); err != nil {
 		return err
 	}
-	return m.refreshDNS(ctx, name)
+	return m.refreshDNS(ctx, endpointNetworks(a)...)
+}
+
+func endpointNetworks(a *Attachment) []string {
+	var names []string
+	for _, ep := range a.Endpoints {
+		names = append(names, ep.Network)
+	}
+	return names
 }
 
 // Disconnect detaches a running container from one network.
@@ -225,7 +233,7 @@ func (m *Manager) Disconnect(ctx context.Context, dir, name string) error {
 		return werr
 	}
 	_ = m.WriteHosts(dir, rec, a)
-	return errors.Join(err, m.refreshDNS(ctx, name))
+	return errors.Join(err, m.refreshDNS(ctx, append(endpointNetworks(a), name)...))
 }
 
 // loopbackUp sets lo up inside the netns at nsPath without entering it.

@@ -74,12 +74,23 @@ func hasEndpoint(as []*Attachment, networkID string) bool {
 }
 
 // records are the names the responder of n answers: each running
-// container's name, aliases and short ID.
+// container's name, aliases and short ID on n, and on the networks that
+// containers of n are also connected to (a container asks its primary
+// network's responder for peers on all of its networks; the responder has
+// one table, so those names are visible to all of n).
 func (m *Manager) records(n *Network, as []*Attachment) *dns.Records {
 	r := &dns.Records{Names: map[string][]string{}, Upstreams: HostNameservers(), ClientUpstreams: map[string][]string{}}
+	linked := map[string]bool{n.ID: true}
+	for _, a := range as {
+		if a.onNetwork(n.ID) {
+			for _, ep := range a.Endpoints {
+				linked[ep.NetworkID] = true
+			}
+		}
+	}
 	for _, a := range as {
 		for _, ep := range a.Endpoints {
-			if ep.NetworkID != n.ID || ep.IP == "" {
+			if !linked[ep.NetworkID] || ep.IP == "" || (ep.Network == DefaultNetwork && ep.NetworkID != n.ID) {
 				continue
 			}
 			names := append([]string{a.Name}, ep.Aliases...)
@@ -103,6 +114,15 @@ func (m *Manager) records(n *Network, as []*Attachment) *dns.Records {
 		}
 	}
 	return r
+}
+
+func (a *Attachment) onNetwork(id string) bool {
+	for _, ep := range a.Endpoints {
+		if ep.NetworkID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
