@@ -32,7 +32,7 @@ func newInspectCommand(app *cli.App) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.objects, opts.anyType = args, true
 			switch opts.kind {
-			case "", "image", "container":
+			case "", "image", "container", "network":
 			default:
 				return fmt.Errorf("%q is not a valid value for --type", opts.kind)
 			}
@@ -81,6 +81,12 @@ func runInspectAny(app *cli.App, opts *inspectOptions) error {
 		if opts.kind == "" || opts.kind == "image" {
 			if img, err := store.Get(name); err == nil {
 				objects = append(objects, store.Inspect(img))
+				continue
+			}
+		}
+		if opts.kind == "" || opts.kind == "network" {
+			if n, err := inspectNetwork(app, name); err == nil {
+				objects = append(objects, n)
 				continue
 			}
 		}

@@ -24,6 +24,15 @@ func newNetworkInspectCommand(app *cli.App) *cobra.Command {
 	return cmd
 }
 
+// inspectNetwork is the network named ref for bare inspect.
+func inspectNetwork(app *cli.App, ref string) (any, error) {
+	m, err := app.Networks()
+	if err != nil {
+		return nil, err
+	}
+	return m.Inspect(ref)
+}
+
 func runNetworkInspect(app *cli.App, refs []string, o *networkInspectOptions) error {
 	m, err := app.Networks()
 	if err != nil {
