@@ -120,7 +120,7 @@ func TestNetworkParallelRuns(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			r := e.within(120*time.Second).nerd(withSleeper("run", "-d", "--name", fmt.Sprintf("p%d", i), "--network", "par", "-p", "80", "busybox")...)
+			r := e.within(120 * time.Second).nerd(withSleeper("run", "-d", "--name", fmt.Sprintf("p%d", i), "--network", "par", "-p", "80", "busybox")...)
 			if r.Code != 0 {
 				errs <- r.String()
 			}
