@@ -256,6 +256,21 @@ func (e *Engine) networkSpec(in *spec.Input) error {
 
 func parseIP(s string) net.IP { return net.ParseIP(s) }
 
+// hookError shortens the runtime's report of a failed network hook
+// ("… error running createRuntime hook #0: exit status 1, stdout: ,
+// stderr: Error: …") to what the hook said, in Docker's words.
+func hookError(msg string) string {
+	if !strings.Contains(msg, "createRuntime hook") {
+		return msg
+	}
+	_, said, ok := strings.Cut(msg, "stderr: ")
+	if !ok {
+		return msg
+	}
+	said = strings.TrimPrefix(strings.TrimSpace(said), "Error: ")
+	return "failed to set up container networking: " + said
+}
+
 // netnsPath is where a --network container:NAME container finds its
 // target's network namespace: the target must run.
 func (e *Engine) netnsPath(mode string) (string, error) {

@@ -123,7 +123,7 @@ func (e *Engine) start(ctx context.Context, c *Container, waitAttach bool) error
 		if code == 0 {
 			code = 125
 		}
-		return &StartError{Msg: rep.Error, Code: code}
+		return &StartError{Msg: hookError(rep.Error), Code: code}
 	}
 	if st, err := container.ReadState(c.Paths); err == nil {
 		c.State = st

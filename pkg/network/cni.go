@@ -114,6 +114,9 @@ func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName stri
 	}
 	res, err := m.cni().AddNetworkList(ctx, list, runtimeConf(id, netns, ifName, ports, ip, mac))
 	if err != nil {
+		// libcni does not undo the plugins that succeeded before the one
+		// that failed (an address, DNAT rules): DEL the whole chain.
+		_ = m.cni().DelNetworkList(ctx, list, runtimeConf(id, "", ifName, ports, "", ""))
 		return nil, err
 	}
 	var r struct {
