@@ -52,6 +52,18 @@ func TestNetworkPublishNginx(t *testing.T) {
 	if want := fmt.Sprintf("0.0.0.0:%d->80/tcp", port); strings.TrimSpace(r.Stdout) != want {
 		t.Errorf("ps PORTS: got %q, want %q", r.Stdout, want)
 	}
+	for _, f := range []string{fmt.Sprintf("publish=%d", port), "expose=80", "network=bridge"} {
+		if r := e.nerdOK("ps", "-q", "--no-trunc", "--filter", f); strings.TrimSpace(r.Stdout) != id {
+			t.Errorf("ps --filter %s: %q", f, r.Stdout)
+		}
+	}
+	if r := e.nerdOK("ps", "-q", "--filter", "network=other"); r.Stdout != "" {
+		t.Errorf("ps --filter network=other: %q", r.Stdout)
+	}
 	// The container reaches itself through its published port (hairpin).
-	_ = id
+	r = e.nerdOK("exec", "web", "timeout", "5", "bash", "-c",
+		fmt.Sprintf(`exec 3<>/dev/tcp/%s1/%d; printf 'GET / HTTP/1.0\r\n\r\n' >&3; head -c 15 <&3`, e.Net.Prefix, port))
+	if !strings.HasPrefix(r.Stdout, "HTTP/1.1 200") {
+		t.Errorf("hairpin: the container through its own published port: %q", r.Stdout)
+	}
 }

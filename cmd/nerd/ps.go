@@ -138,7 +138,7 @@ func (r *psRow) Status() string     { return statusString(r.c.State, time.Now())
 func (r *psRow) State() string      { return r.c.State.Status }
 func (r *psRow) Ports() string      { return r.eng.DisplayablePorts(r.c) }
 func (r *psRow) Names() string      { return r.c.Name }
-func (r *psRow) Networks() string   { return r.c.HostConfig.NetworkMode }
+func (r *psRow) Networks() string   { return psNetworks(r.c) }
 func (r *psRow) Mounts() string     { return "" }
 func (r *psRow) LocalVolumes() string {
 	return "0"
@@ -189,6 +189,7 @@ func statusString(s *container.State, now time.Time) string {
 type psFilter struct {
 	ids, names, statuses, ancestors []string
 	labels                          []string
+	networks, publish, expose       []string
 	exited                          []int
 	before, since                   *time.Time
 	images                          []*image.Image
@@ -225,6 +226,12 @@ func parsePsFilters(args []string, all []*engine.Container, images *image.Store)
 			f.statuses = append(f.statuses, v)
 		case "ancestor":
 			f.ancestors = append(f.ancestors, v)
+		case "network":
+			f.networks = append(f.networks, v)
+		case "publish":
+			f.publish = append(f.publish, v)
+		case "expose":
+			f.expose = append(f.expose, v)
 		case "exited":
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -282,6 +289,15 @@ func (f *psFilter) match(c *engine.Container) bool {
 		return false
 	}
 	if !anyMatch(f.statuses, func(v string) bool { return c.State.Status == v }) {
+		return false
+	}
+	if !anyMatch(f.networks, func(v string) bool { return psOnNetwork(c, v) }) {
+		return false
+	}
+	if !anyMatch(f.publish, func(v string) bool { return psPublishes(c, v) }) {
+		return false
+	}
+	if !anyMatch(f.expose, func(v string) bool { return psExposes(c, v) }) {
 		return false
 	}
 	if len(f.exited) > 0 {
