@@ -9,6 +9,7 @@ import (
 	"github.com/nerd-project/nerd/internal/cli"
 	"github.com/nerd-project/nerd/internal/cli/opts"
 	"github.com/nerd-project/nerd/pkg/container"
+	"github.com/nerd-project/nerd/pkg/engine"
 	"github.com/spf13/pflag"
 )
 
@@ -49,7 +50,7 @@ func addNetworkFlags(f *pflag.FlagSet, n *networkFlags) {
 // the config and host config; it returns the networks to join.
 func (n *networkFlags) apply(cfg *container.Config, hc *container.HostConfig) (map[string]*container.EndpointConfig, error) {
 	bad := func(err error) (map[string]*container.EndpointConfig, error) { return nil, cli.FlagError(err) }
-	mode := "bridge"
+	mode := engine.DefaultNetworkMode()
 	var names []string
 	for _, v := range n.networks {
 		for _, name := range strings.Split(v, ",") {

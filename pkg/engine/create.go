@@ -189,7 +189,7 @@ func (e *Engine) newRecord(id string, opts CreateOptions) *container.Record {
 		hc.LogConfig.Config = map[string]string{}
 	}
 	if hc.NetworkMode == "" {
-		hc.NetworkMode = "bridge"
+		hc.NetworkMode = DefaultNetworkMode()
 	}
 	rec := &container.Record{
 		ID:           id,

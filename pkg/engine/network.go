@@ -73,6 +73,16 @@ func (e *Engine) libexecPath(name string) string {
 	return cands[0]
 }
 
+// DefaultNetworkMode is "bridge" (the default network) for root. Without
+// root there is no bridge to join until rootless networking lands, so a
+// user's containers get "none" unless they ask for host.
+func DefaultNetworkMode() string {
+	if os.Geteuid() != 0 {
+		return "none"
+	}
+	return network.DefaultNetwork
+}
+
 // needsCNI reports whether the container joins networks through CNI (the
 // others get no hooks: none, host and container: cost no plugin).
 func needsCNI(rec *container.Record) bool { return len(rec.Networks) > 0 }
