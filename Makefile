@@ -10,6 +10,9 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X github.com/nerd-project/nerd/internal/cli.Version=$(VERSION) -X github.com/nerd-project/nerd/internal/cli.GitCommit=$(COMMIT)
 E2E_FLAGS ?= -count=1 -timeout 60m
 TINI_STATIC ?= /usr/bin/tini-static
+# The standard CNI plugins nerd runs, pinned in tools/cni/go.mod (a module
+# of its own, so their dependencies stay out of nerd's go.mod).
+CNI_PLUGINS := main/bridge main/loopback ipam/host-local meta/portmap meta/firewall meta/tuning
 
 .PHONY: all build install uninstall test unit e2e bench lint clean
 
@@ -25,6 +28,9 @@ build:
 	@# (which is tini): ship Debian's tini-static as nerd-init.
 	@if [ -x "$(TINI_STATIC)" ]; then install -m 0755 "$(TINI_STATIC)" $(OUT)/bin/nerd-init; \
 	else echo "note: $(TINI_STATIC) not found (Debian package tini): --init will be unavailable" >&2; fi
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/nerd-dns ./cmd/nerd-dns
+	mkdir -p $(OUT)/bin/cni
+	cd tools/cni && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/cni/ $(addprefix github.com/containernetworking/plugins/plugins/,$(CNI_PLUGINS))
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
@@ -32,12 +38,16 @@ install: build
 	install -m 0755 $(OUT)/bin/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim
 	install -m 0755 $(OUT)/bin/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc
 	if [ -x $(OUT)/bin/nerd-init ]; then install -m 0755 $(OUT)/bin/nerd-init $(DESTDIR)$(LIBEXECDIR)/nerd-init; fi
+	install -m 0755 $(OUT)/bin/nerd-dns $(DESTDIR)$(LIBEXECDIR)/nerd-dns
+	install -d $(DESTDIR)$(LIBEXECDIR)/cni
+	install -m 0755 $(OUT)/bin/cni/* $(DESTDIR)$(LIBEXECDIR)/cni/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	sed 's#@BINDIR@#$(BINDIR)#' contrib/systemd/nerd-boot.service > $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable nerd-boot.service; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-init $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
+	rm -f $(DESTDIR)$(BINDIR)/nerd $(DESTDIR)$(LIBEXECDIR)/nerd-shim $(DESTDIR)$(LIBEXECDIR)/nerd-shim-runc $(DESTDIR)$(LIBEXECDIR)/nerd-dns $(DESTDIR)$(LIBEXECDIR)/nerd-init $(DESTDIR)$(SYSTEMDDIR)/nerd-boot.service
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/cni
 
 # The test command: unit tests, then the end-to-end suite against the
 # freshly built binary.

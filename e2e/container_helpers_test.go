@@ -471,6 +471,7 @@ func (e *env) cleanupContainers(t *testing.T) {
 			t.Errorf("cleanup: rm -f of the test's containers failed:\n%s", r)
 		}
 	}
+	e.cleanupNetworks(t)
 	var left []string
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -29,6 +29,9 @@ type env struct {
 	Home         string
 	ExtraEnv     []string      // appended to every command's environment
 	Timeout      time.Duration // per command
+	// Net is the env's own default bridge and subnets (see netSlot): two
+	// data roots must never share a bridge or a subnet.
+	Net netSlot
 }
 
 // newEnv makes a fresh env whose docker.io mirror is the test registry.
@@ -45,6 +48,7 @@ func newEnv(t testing.TB) *env {
 		DockerConfig: filepath.Join(dir, "docker-config"),
 		Home:         filepath.Join(dir, "home"),
 		Timeout:      5 * time.Minute,
+		Net:          newNetSlot(),
 	}
 	for _, d := range []string{e.DockerConfig, e.Home} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -78,6 +82,7 @@ func (e *env) writeConfig() {
 		}
 		b.WriteString("]\n")
 	}
+	e.Net.writeConfig(&b)
 	if err := os.WriteFile(e.ConfigFile, []byte(b.String()), 0o644); err != nil {
 		e.t.Fatal(err)
 	}

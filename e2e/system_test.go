@@ -57,13 +57,20 @@ func TestSystemPrune(t *testing.T) {
 	e.nerdOK("run", "--name", "stopped", "-v", "/anon", "-v", "named:/n", "busybox", "true")
 	up := e.runD(withSleeper("--name", "up", "busybox")...)
 	r := e.nerdIn(strings.NewReader("n\n"), "system", "prune", "--volumes")
-	if !strings.Contains(r.Stdout, "WARNING! This will remove:\n  - all stopped containers\n  - anonymous volumes not used by at least one container\n  - all dangling images\n") {
+	if !strings.Contains(r.Stdout, "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - anonymous volumes not used by at least one container\n  - all dangling images\n") {
 		t.Errorf("warning:\n%s", r.Stdout)
 	}
 	if len(e.containerIDs()) != 2 {
 		t.Fatalf("answering no pruned something")
 	}
+	e.nerdOK("network", "create", "unused")
 	r = e.nerdOK("system", "prune", "-f")
+	if !strings.Contains(r.Stdout, "Deleted Networks:\nunused\n") {
+		t.Errorf("system prune did not remove the unused network:\n%s", r.Stdout)
+	}
+	if e.nerd("network", "inspect", "unused").Code == 0 {
+		t.Errorf("network unused survived system prune")
+	}
 	if !strings.Contains(r.Stdout, "Deleted Containers:") || len(e.volumes()) != 2 {
 		t.Errorf("prune without --volumes:\n%s\nvolumes %v", r.Stdout, e.volumes())
 	}

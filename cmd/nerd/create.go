@@ -68,7 +68,7 @@ type createOptions struct {
 	ipc         string
 	pid         string
 	uts         string
-	network     string
+	net         networkFlags
 	logDriver   string
 	logOpts     []string
 	restart     string
@@ -148,9 +148,7 @@ func addCreateFlags(f *pflag.FlagSet, co *createOptions) {
 	f.StringVar(&co.ipc, "ipc", "", "IPC mode to use")
 	f.StringVar(&co.pid, "pid", "", "PID namespace to use")
 	f.StringVar(&co.uts, "uts", "", "UTS namespace to use")
-	f.StringVar(&co.network, "network", "none", "Connect a container to a network (none or host until networking lands)")
-	f.StringVar(&co.network, "net", "none", "Connect a container to a network")
-	_ = f.MarkHidden("net")
+	addNetworkFlags(f, &co.net)
 	f.StringVar(&co.logDriver, "log-driver", "", "Logging driver for the container (json-file, none)")
 	f.StringArrayVar(&co.logOpts, "log-opt", nil, "Log driver options")
 	f.StringVar(&co.restart, "restart", "no", "Restart policy to apply when a container exits")
@@ -249,12 +247,8 @@ func (co *createOptions) toCreate(cmd *cobra.Command, img *image.Image) (engine.
 		}
 	}
 	if len(co.expose) > 0 {
-		cfg.ExposedPorts = map[string]struct{}{}
-		for _, p := range co.expose {
-			if !strings.Contains(p, "/") {
-				p += "/tcp"
-			}
-			cfg.ExposedPorts[p] = struct{}{}
+		if cfg.ExposedPorts, err = opts.ParseExposed(co.expose); err != nil {
+			return engine.CreateOptions{}, cli.FlagError(err)
 		}
 	}
 	entrypointSet := f.Changed("entrypoint")
@@ -265,8 +259,13 @@ func (co *createOptions) toCreate(cmd *cobra.Command, img *image.Image) (engine.
 	if err != nil {
 		return engine.CreateOptions{}, err
 	}
+	networks, err := co.net.apply(&cfg, &hc)
+	if err != nil {
+		return engine.CreateOptions{}, err
+	}
 	return engine.CreateOptions{
 		Name: co.name, Image: img, ImageRef: co.image, Config: cfg, HostConfig: hc, EntrypointSet: entrypointSet,
+		Networks: networks,
 	}, nil
 }
 
@@ -280,12 +279,6 @@ func (co *createOptions) hostConfig(f *pflag.FlagSet) (container.HostConfig, err
 	if err := opts.ValidateAutoRemove(co.rm, hc.RestartPolicy); err != nil {
 		return bad(err)
 	}
-	switch co.network {
-	case "none", "host":
-	default:
-		return bad(fmt.Errorf("network %s not found: only \"none\" and \"host\" are supported yet", co.network))
-	}
-	hc.NetworkMode = co.network
 	hc.AutoRemove = co.rm
 	hc.Privileged = co.privileged
 	hc.ReadonlyRootfs = co.readOnly

@@ -32,7 +32,7 @@ func newInspectCommand(app *cli.App) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.objects, opts.anyType = args, true
 			switch opts.kind {
-			case "", "image", "container", "volume":
+			case "", "image", "container", "volume", "network":
 			default:
 				return fmt.Errorf("%q is not a valid value for --type", opts.kind)
 			}
@@ -87,6 +87,12 @@ func runInspectAny(app *cli.App, opts *inspectOptions) error {
 		if opts.kind == "" || opts.kind == "volume" {
 			if v, err := eng.Volumes().Get(name); err == nil {
 				objects = append(objects, v.Inspect())
+				continue
+			}
+		}
+		if opts.kind == "" || opts.kind == "network" {
+			if n, err := inspectNetwork(app, name); err == nil {
+				objects = append(objects, n)
 				continue
 			}
 		}

@@ -25,19 +25,43 @@ func newPortCommand(app *cli.App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := getContainer(eng, args[0]); err != nil {
+			c, err := getContainer(eng, args[0])
+			if err != nil {
 				return err
 			}
-			// No port is published until networking lands: the list is
-			// empty, and any port asked for is not published.
+			ports := eng.PublishedPorts(c)
 			if len(args) == 2 {
-				port, _, _ := strings.Cut(args[1], "/")
-				if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+				port, proto, _ := strings.Cut(args[1], "/")
+				if proto == "" {
+					proto = "tcp"
+				}
+				n, err := strconv.ParseUint(port, 10, 16)
+				if err != nil {
 					return fmt.Errorf("Error: invalid port (%s): %w", port, err)
 				}
-				return fmt.Errorf("Error: No public port '%s' published for %s", args[1], args[0])
+				found := false
+				for _, p := range ports {
+					if p.ContainerPort == int(n) && p.Protocol == proto {
+						fmt.Fprintf(app.Out, "%s:%d\n", hostIP(p.HostIP), p.HostPort)
+						found = true
+					}
+				}
+				if !found {
+					return fmt.Errorf("Error: No public port '%s' published for %s", args[1], args[0])
+				}
+				return nil
+			}
+			for _, p := range ports {
+				fmt.Fprintf(app.Out, "%d/%s -> %s:%d\n", p.ContainerPort, p.Protocol, hostIP(p.HostIP), p.HostPort)
 			}
 			return nil
 		},
 	}
+}
+
+func hostIP(ip string) string {
+	if ip == "" {
+		return "0.0.0.0"
+	}
+	return ip
 }

@@ -95,7 +95,7 @@ func runPs(app *cli.App, opts *psOptions) error {
 		if !filter.match(c) {
 			continue
 		}
-		rows = append(rows, &psRow{c: c, noTrunc: opts.noTrunc, imageSize: imageSizes[c.ImageID]})
+		rows = append(rows, &psRow{eng: eng, c: c, noTrunc: opts.noTrunc, imageSize: imageSizes[c.ImageID]})
 	}
 	format := opts.format
 	if opts.quiet {
@@ -110,6 +110,7 @@ func runPs(app *cli.App, opts *psOptions) error {
 
 // psRow is one line of ps, with Docker's column methods.
 type psRow struct {
+	eng       *engine.Engine
 	c         *engine.Container
 	noTrunc   bool
 	imageSize int64
@@ -135,9 +136,9 @@ func (r *psRow) CreatedAt() string {
 func (r *psRow) RunningFor() string { return formatter.CreatedSince(r.c.Created) }
 func (r *psRow) Status() string     { return statusString(r.c.State, time.Now()) }
 func (r *psRow) State() string      { return r.c.State.Status }
-func (r *psRow) Ports() string      { return "" }
+func (r *psRow) Ports() string      { return r.eng.DisplayablePorts(r.c) }
 func (r *psRow) Names() string      { return r.c.Name }
-func (r *psRow) Networks() string   { return r.c.HostConfig.NetworkMode }
+func (r *psRow) Networks() string   { return psNetworks(r.c) }
 func (r *psRow) Mounts() string     { return mountNames(r.c.MountPoints, r.noTrunc) }
 func (r *psRow) LocalVolumes() string {
 	return strconv.Itoa(localVolumes(r.c.MountPoints))
@@ -188,6 +189,7 @@ func statusString(s *container.State, now time.Time) string {
 type psFilter struct {
 	ids, names, statuses, ancestors []string
 	labels                          []string
+	networks, publish, expose       []string
 	exited                          []int
 	before, since                   *time.Time
 	images                          []*image.Image
@@ -224,6 +226,12 @@ func parsePsFilters(args []string, all []*engine.Container, images *image.Store)
 			f.statuses = append(f.statuses, v)
 		case "ancestor":
 			f.ancestors = append(f.ancestors, v)
+		case "network":
+			f.networks = append(f.networks, v)
+		case "publish":
+			f.publish = append(f.publish, v)
+		case "expose":
+			f.expose = append(f.expose, v)
 		case "exited":
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -281,6 +289,15 @@ func (f *psFilter) match(c *engine.Container) bool {
 		return false
 	}
 	if !anyMatch(f.statuses, func(v string) bool { return c.State.Status == v }) {
+		return false
+	}
+	if !anyMatch(f.networks, func(v string) bool { return psOnNetwork(c, v) }) {
+		return false
+	}
+	if !anyMatch(f.publish, func(v string) bool { return psPublishes(c, v) }) {
+		return false
+	}
+	if !anyMatch(f.expose, func(v string) bool { return psExposes(c, v) }) {
 		return false
 	}
 	if len(f.exited) > 0 {

@@ -42,6 +42,7 @@ func newRootCommand(app *cli.App) *cobra.Command {
 	pf.BoolVarP(&g.Debug, "debug", "D", false, "Enable debug mode")
 	pf.StringVar(&g.DockerConfig, "config", "", "Location of client config files (default ~/.docker)")
 	pf.String("host", "", "Ignored: nerd has no daemon")
+	pf.StringVar(&g.CNIPath, "cni-path", "", "Directory of the CNI plugins (default: nerd's libexec dir)")
 	// Root-only, as in Docker: -l would clash with run -l/ps -l.
 	root.Flags().StringP("log-level", "l", "info", "Set the logging level")
 	_ = pf.MarkHidden("host")
@@ -89,6 +90,8 @@ func newRootCommand(app *cli.App) *cobra.Command {
 		newInfoCommand(app),
 		newSystemCommand(app),
 		newVolumeCommand(app),
+		newNetworkCommand(app),
+		newInternalCommand(app),
 		newCompletionCommand(app),
 	)
 	return root

@@ -44,7 +44,7 @@ type pruneStep struct {
 	run     func() (title string, lines []string, reclaimed int64, err error)
 }
 
-// runSystemPrune prunes, in Docker's order, stopped containers, (networks,)
+// runSystemPrune prunes, in Docker's order, stopped containers, networks,
 // anonymous volumes with --volumes, then images, and prints each section
 // and the total.
 func runSystemPrune(ctx context.Context, app *cli.App, o *systemPruneOptions) error {
@@ -73,10 +73,25 @@ func runSystemPrune(ctx context.Context, app *cli.App, o *systemPruneOptions) er
 			return "Deleted Containers:", ids, n, err
 		},
 	}}
-	// TODO(networks): the networks step goes here (Docker's order:
-	// containers, networks, volumes, images), with the warning "all
-	// networks not used by at least one container" and the section
-	// "Deleted Networks:".
+	var netFilters []string
+	for _, l := range labels {
+		netFilters = append(netFilters, "label="+l)
+	}
+	keepNetwork, err := pruneNetworkFilter(netFilters)
+	if err != nil {
+		return err
+	}
+	steps = append(steps, pruneStep{
+		warning: "all networks not used by at least one container",
+		run: func() (string, []string, int64, error) {
+			m, err := app.Networks()
+			if err != nil {
+				return "Deleted Networks:", nil, 0, err
+			}
+			removed, err := m.Prune(ctx, keepNetwork)
+			return "Deleted Networks:", removed, 0, err
+		},
+	})
 	if o.volumes {
 		steps = append(steps, pruneStep{
 			warning: "anonymous volumes not used by at least one container",

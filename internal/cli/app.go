@@ -11,6 +11,7 @@ import (
 	"github.com/nerd-project/nerd/pkg/engine"
 	"github.com/nerd-project/nerd/pkg/image"
 	"github.com/nerd-project/nerd/pkg/image/registry"
+	"github.com/nerd-project/nerd/pkg/network"
 )
 
 // GlobalOptions are the flags every command accepts.
@@ -23,6 +24,18 @@ type GlobalOptions struct {
 	DockerConfig string
 	// ConfigFile is the nerd.toml that was read.
 	ConfigFile string
+	// CNIPath is --cni-path: the CNI plugin directory.
+	CNIPath string
+	// Network holds nerd.toml's network settings.
+	Network NetworkConfig
+}
+
+// NetworkConfig is the default network and user network pool (nerd.toml).
+type NetworkConfig struct {
+	BridgeName string
+	Subnet     string
+	Pool       string
+	PoolSize   int
 }
 
 // App is handed to every command; it owns nothing global.
@@ -47,6 +60,10 @@ func NewApp(name string) *App {
 // nerd.toml, then from the built-in defaults.
 func (a *App) ApplyConfig(c Config, dataRootSet, hostsDirSet, insecureSet bool) {
 	g := &a.Global
+	if g.CNIPath == "" {
+		g.CNIPath = c.CNIPath
+	}
+	g.Network = NetworkConfig{BridgeName: c.BridgeName, Subnet: c.BridgeSubnet, Pool: c.NetworkPool, PoolSize: c.NetworkPoolSize}
 	if !dataRootSet && c.DataRoot != "" {
 		g.DataRoot = c.DataRoot
 	}
@@ -110,12 +127,33 @@ func (a *App) Engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.New(engine.Options{DataRoot: a.Global.DataRoot, Images: images})
+	e, err := engine.New(engine.Options{DataRoot: a.Global.DataRoot, Images: images, Network: a.networkOptions()})
 	if err != nil {
 		return nil, err
 	}
 	a.engine = e
 	return e, nil
+}
+
+func (a *App) networkOptions() engine.NetworkOptions {
+	n := a.Global.Network
+	return engine.NetworkOptions{
+		CNIPath: a.Global.CNIPath, BridgeName: n.BridgeName, Subnet: n.Subnet, Pool: n.Pool, PoolSize: n.PoolSize,
+		ConfigFile: a.Global.ConfigFile,
+	}
+}
+
+// Networks opens the network manager. Network commands and the OCI hooks
+// need no image store, so none is opened for them.
+func (a *App) Networks() (*network.Manager, error) {
+	if a.engine != nil {
+		return a.engine.Networks()
+	}
+	e, err := engine.New(engine.Options{DataRoot: a.Global.DataRoot, Network: a.networkOptions()})
+	if err != nil {
+		return nil, err
+	}
+	return e.Networks()
 }
 
 // OutIsTerminal reports whether stdout is a terminal, and its fd.

@@ -15,6 +15,14 @@ type Config struct {
 	HostsDir           string   `toml:"hosts_dir"`
 	InsecureRegistries []string `toml:"insecure_registries"`
 	Debug              bool     `toml:"debug"`
+	// CNIPath is where the CNI plugins are (default: nerd's libexec dir).
+	CNIPath string `toml:"cni_path"`
+	// BridgeName and BridgeSubnet configure the default network "bridge";
+	// NetworkPool is split into NetworkPoolSize subnets for user networks.
+	BridgeName      string `toml:"bridge_name"`
+	BridgeSubnet    string `toml:"bridge_subnet"`
+	NetworkPool     string `toml:"network_pool"`
+	NetworkPoolSize int    `toml:"network_pool_size"`
 }
 
 // ConfigPath is where nerd.toml is read from: $NERD_CONFIG, else

@@ -35,6 +35,24 @@ type Record struct {
 	// MountPoints are the container's volumes, binds and tmpfs mounts as
 	// resolved at create (see mounts.go).
 	MountPoints []MountPoint `json:"MountPoints,omitempty"`
+	// Networks are the networks the container joins at start, by name,
+	// with what the user asked for on each (Docker's EndpointsConfig).
+	// Empty for --network none, host and container:NAME.
+	Networks map[string]*EndpointConfig `json:"Networks,omitempty"`
+}
+
+// EndpointConfig is --network-alias, --ip and --mac-address for one
+// network.
+type EndpointConfig struct {
+	Aliases    []string `json:"Aliases,omitempty"`
+	IPv4       string   `json:"IPv4Address,omitempty"`
+	MacAddress string   `json:"MacAddress,omitempty"`
+}
+
+// PortBinding is one host side of a published port (Docker's shape).
+type PortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
 }
 
 // Config is the portable part (Docker's container Config).
@@ -96,6 +114,13 @@ type HostConfig struct {
 	Runtime        string            `json:"Runtime"`
 	VolumesFrom    []string          `json:"VolumesFrom"`
 	Mounts         []Mount           `json:"Mounts,omitempty"`
+	// PortBindings is -p: "80/tcp" → host sides; PublishAllPorts is -P.
+	PortBindings    map[string][]PortBinding `json:"PortBindings"`
+	PublishAllPorts bool                     `json:"PublishAllPorts"`
+	DNS             []string                 `json:"Dns"`
+	DNSSearch       []string                 `json:"DnsSearch"`
+	DNSOptions      []string                 `json:"DnsOptions"`
+	ExtraHosts      []string                 `json:"ExtraHosts"`
 	Resources
 }
 

@@ -28,6 +28,9 @@ type CreateOptions struct {
 	HostConfig container.HostConfig
 	// EntrypointSet means --entrypoint was given (even as "").
 	EntrypointSet bool
+	// Networks are the networks to join with their settings; nil joins
+	// HostConfig.NetworkMode (default "bridge") when it is a network.
+	Networks map[string]*container.EndpointConfig
 }
 
 var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
@@ -46,6 +49,9 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 		return nil, err
 	}
 	rec := e.newRecord(id, opts)
+	if err := e.prepareNetworks(rec, opts.Networks); err != nil {
+		return nil, err
+	}
 	// Refuse bad settings before anything is written, and store Docker's
 	// defaults (swap = 2×memory, 64 MiB /dev/shm …) so inspect shows them.
 	if err := spec.Validate(&rec.HostConfig, spec.DetectHost()); err != nil {
@@ -73,7 +79,7 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 			return nil, err
 		}
 	}
-	if err := writeEtcFiles(tmpDir, rec); err != nil {
+	if err := e.writeNetworkFiles(tmpDir, rec); err != nil {
 		return nil, err
 	}
 	var lowers []string
@@ -83,14 +89,19 @@ func (e *Engine) Create(opts CreateOptions) (*Container, error) {
 	if err := vols.copyUp(lowers, filepath.Join(tmpDir, "copyup")); err != nil {
 		return nil, err
 	}
-	s, err := spec.Generate(spec.Input{
+	in := spec.Input{
 		Record:       rec,
 		Rootfs:       final.Rootfs(),
 		LowerDirs:    lowers,
 		ContainerDir: final.Dir,
+		StagingDir:   tmpDir,
 		CgroupParent: "/nerd",
 		InitPath:     initPathFor(&rec.HostConfig),
-	})
+	}
+	if err := e.networkSpec(&in); err != nil {
+		return nil, err
+	}
+	s, err := spec.Generate(in)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +202,7 @@ func (e *Engine) newRecord(id string, opts CreateOptions) *container.Record {
 		hc.LogConfig.Config = map[string]string{}
 	}
 	if hc.NetworkMode == "" {
-		hc.NetworkMode = "none"
+		hc.NetworkMode = DefaultNetworkMode()
 	}
 	rec := &container.Record{
 		ID:           id,
@@ -230,53 +241,4 @@ func newID() (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
-}
-
-// writeEtcFiles writes the hostname, hosts and resolv.conf the container's
-// /etc gets (bind-mounted by the spec).
-func writeEtcFiles(dir string, rec *container.Record) error {
-	hostname := rec.Config.Hostname
-	if err := os.WriteFile(filepath.Join(dir, "hostname"), []byte(hostname+"\n"), 0o644); err != nil {
-		return err
-	}
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	if rec.HostConfig.NetworkMode == "host" {
-		if data, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = string(data)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "resolv.conf"), []byte(resolvConf(rec.HostConfig.NetworkMode == "host")), 0o644)
-}
-
-// resolvConf is the host's resolv.conf, without loopback nameservers
-// unless the container shares the host's network (Docker's rule), and
-// Google's resolvers when nothing is left.
-func resolvConf(hostNetwork bool) string {
-	data, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		return "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
-	}
-	if hostNetwork {
-		return string(data)
-	}
-	var out []string
-	servers := 0
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "nameserver" {
-			if strings.HasPrefix(f[1], "127.") || f[1] == "::1" {
-				continue
-			}
-			servers++
-		}
-		out = append(out, line)
-	}
-	s := strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
-	if servers == 0 {
-		s += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
-	}
-	return s
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/nerd-project/nerd/internal/fsutil"
 	"github.com/nerd-project/nerd/pkg/container"
 	"github.com/nerd-project/nerd/pkg/image"
+	"github.com/nerd-project/nerd/pkg/network"
 	"github.com/nerd-project/nerd/pkg/volume"
 )
 
@@ -36,6 +37,8 @@ type Options struct {
 	Images *image.Store
 	// ShimPath overrides where the nerd-shim monitor binary is.
 	ShimPath string
+	// Network configures container networking.
+	Network NetworkOptions
 }
 
 // Engine manages the containers of one data root.
@@ -45,11 +48,13 @@ type Engine struct {
 	images   *image.Store
 	shimPath string
 	volumes  *volume.Store
+	netOpts  NetworkOptions
+	networks *network.Manager // opened on first use (see Networks)
 }
 
 // New opens the engine for a data root.
 func New(opts Options) (*Engine, error) {
-	e := &Engine{dataRoot: opts.DataRoot, runDir: opts.RunDir, images: opts.Images, shimPath: opts.ShimPath}
+	e := &Engine{dataRoot: opts.DataRoot, runDir: opts.RunDir, images: opts.Images, shimPath: opts.ShimPath, netOpts: opts.Network}
 	if e.runDir == "" {
 		e.runDir = RuntimeDir(opts.DataRoot)
 	}

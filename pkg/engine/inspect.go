@@ -54,18 +54,6 @@ type GraphDriver struct {
 	Data map[string]string `json:"Data"`
 }
 
-// NetworkSettings keeps the legacy top-level IPAddress fields scripts use.
-type NetworkSettings struct {
-	SandboxID   string              `json:"SandboxID"`
-	SandboxKey  string              `json:"SandboxKey"`
-	Ports       map[string][]any    `json:"Ports"`
-	IPAddress   string              `json:"IPAddress"`
-	IPPrefixLen int                 `json:"IPPrefixLen"`
-	Gateway     string              `json:"Gateway"`
-	MacAddress  string              `json:"MacAddress"`
-	Networks    map[string]struct{} `json:"Networks"`
-}
-
 const zeroTime = "0001-01-01T00:00:00Z"
 
 func formatTime(t time.Time) string {
@@ -96,22 +84,19 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 			StartedAt:  formatTime(st.StartedAt),
 			FinishedAt: formatTime(st.FinishedAt),
 		},
-		Image:          c.ImageID,
-		ResolvConfPath: c.Paths.Dir + "/resolv.conf",
-		HostnamePath:   c.Paths.Dir + "/hostname",
-		HostsPath:      c.Paths.Dir + "/hosts",
-		Name:           "/" + c.Name,
-		RestartCount:   st.RestartCount,
-		Driver:         "overlayfs",
-		Platform:       "linux",
-		ExecIDs:        nil,
-		HostConfig:     c.HostConfig,
-		Mounts:         inspectMounts(c.MountPoints),
-		Config:         c.Config,
-		NetworkSettings: NetworkSettings{
-			Ports:    map[string][]any{},
-			Networks: map[string]struct{}{},
-		},
+		Image:           c.ImageID,
+		ResolvConfPath:  c.Paths.Dir + "/resolv.conf",
+		HostnamePath:    c.Paths.Dir + "/hostname",
+		HostsPath:       c.Paths.Dir + "/hosts",
+		Name:            "/" + c.Name,
+		RestartCount:    st.RestartCount,
+		Driver:          "overlayfs",
+		Platform:        "linux",
+		ExecIDs:         nil,
+		HostConfig:      c.HostConfig,
+		Mounts:          inspectMounts(c.MountPoints),
+		Config:          c.Config,
+		NetworkSettings: e.networkSettings(c),
 		GraphDriver: GraphDriver{Name: "overlayfs", Data: map[string]string{
 			"UpperDir":  c.Paths.Upper(),
 			"WorkDir":   c.Paths.Work(),
@@ -123,9 +108,6 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 	}
 	if c.HostConfig.LogConfig.Type != "none" {
 		r.LogPath = c.Paths.Log()
-	}
-	if c.HostConfig.NetworkMode != "" {
-		r.NetworkSettings.Networks[c.HostConfig.NetworkMode] = struct{}{}
 	}
 	return r
 }

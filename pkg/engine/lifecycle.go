@@ -284,6 +284,9 @@ func (e *Engine) removeContainer(ctx context.Context, c *Container, opts RemoveO
 	}
 	defer l.Unlock()
 	e.cleanupOrphans(c)
+	if err := e.teardownNetworks(ctx, c); err != nil && !opts.Force {
+		return fmt.Errorf("removing container %s: %w", c.ID, err)
+	}
 	// Rename first: a crash mid-delete leaves a hidden directory, never a
 	// half container that ps would show.
 	trash := filepath.Join(e.containersDir(), ".rm-"+c.ID)
@@ -325,8 +328,9 @@ func (e *Engine) cleanupOrphans(c *Container) {
 		}
 	}
 	if killed {
-		// Give the killed processes a moment to leave the mount and cgroups.
-		time.Sleep(20 * time.Millisecond)
+		// Give the killed processes a moment to leave the mount and cgroups
+		// (longer under load, or while their network namespace goes).
+		waitCgroupEmpty(c.ID, 2*time.Second)
 	}
 	_ = unix.Unmount(c.Paths.Rootfs(), unix.MNT_DETACH)
 	for _, ctrl := range []string{"pids", "memory", "cpu", "freezer", "devices", "blkio", "cpuset", "cpuacct", "net_cls", "perf_event", "hugetlb", "systemd", "unified", ""} {
@@ -334,6 +338,25 @@ func (e *Engine) cleanupOrphans(c *Container) {
 	}
 	_ = os.RemoveAll(filepath.Join(c.Paths.RuncRoot(), c.ID))
 	_ = os.Remove(c.Paths.Socket())
+}
+
+// waitCgroupEmpty waits until no process is left in the container's pids
+// (or unified) cgroup, or timeout.
+func waitCgroupEmpty(id string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		empty := true
+		for _, ctrl := range []string{"pids", "unified", ""} {
+			data, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", ctrl, "nerd", id, "cgroup.procs"))
+			if err == nil && len(strings.TrimSpace(string(data))) > 0 {
+				empty = false
+			}
+		}
+		if empty || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // isInitOf checks through /proc/<pid>/cgroup that pid belongs to container

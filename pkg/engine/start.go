@@ -72,6 +72,13 @@ func (e *Engine) start(ctx context.Context, c *Container, waitAttach bool) error
 	if err != nil {
 		return err
 	}
+	// Published host ports are bound here, before anything starts, so a
+	// taken port fails the start cleanly; the monitor inherits the sockets.
+	ports, err := e.reservePorts(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer ports.Close()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
@@ -90,6 +97,9 @@ func (e *Engine) start(ctx context.Context, c *Container, waitAttach bool) error
 	cmd := exec.Command(shim, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
 	cmd.ExtraFiles = []*os.File{w}
+	if ports != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, ports.Files...)
+	}
 	// Its own session: the monitor outlives this CLI and its terminal.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -113,7 +123,7 @@ func (e *Engine) start(ctx context.Context, c *Container, waitAttach bool) error
 		if code == 0 {
 			code = 125
 		}
-		return &StartError{Msg: rep.Error, Code: code}
+		return &StartError{Msg: hookError(rep.Error), Code: code}
 	}
 	if st, err := container.ReadState(c.Paths); err == nil {
 		c.State = st

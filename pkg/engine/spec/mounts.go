@@ -105,7 +105,11 @@ func (g *generator) userMounts() ([]specs.Mount, error) {
 			{"hosts", "/etc/hosts"},
 		} {
 			src := filepath.Join(g.in.ContainerDir, f.file)
-			if _, err := os.Stat(src); err != nil {
+			staged := src
+			if g.in.StagingDir != "" {
+				staged = filepath.Join(g.in.StagingDir, f.file)
+			}
+			if _, err := os.Stat(staged); err != nil {
 				continue
 			}
 			opts := []string{"rbind"}

@@ -36,8 +36,8 @@ func validateModes(hc *container.HostConfig) error {
 	default:
 		return fmt.Errorf("invalid UTS mode: %s", m)
 	}
-	if m := hc.NetworkMode; isContainerMode(m) {
-		return fmt.Errorf("--network %s: joining another container's network namespace is not supported yet", m)
+	if m := hc.NetworkMode; isContainerMode(m) && len(m) == len("container:") {
+		return fmt.Errorf("invalid network mode: %s", m)
 	}
 	return nil
 }
@@ -49,7 +49,8 @@ func validateModes(hc *container.HostConfig) error {
 func (g *generator) namespaces() error {
 	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}}
 	if !isHostMode(g.hc.NetworkMode) {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+		// container:NAME joins the target's netns (path set by the engine).
+		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: g.in.NetNSPath})
 	}
 	if !isHostMode(g.hc.UTSMode) {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.UTSNamespace})

@@ -50,6 +50,9 @@ type Input struct {
 	// ContainerDir holds the hostname, hosts and resolv.conf files that are
 	// bind-mounted over /etc when present.
 	ContainerDir string
+	// StagingDir is where those files are while the container is being
+	// created (they reach ContainerDir when it is renamed into place).
+	StagingDir string
 	// CgroupParent defaults to DefaultCgroupParent.
 	CgroupParent string
 	// HostRlimits returns the host's limits for an RLIMIT_* resource;
@@ -62,6 +65,10 @@ type Input struct {
 	// Warnf receives the warnings dockerd would print (a clamped ulimit, an
 	// ignored option); nil discards them.
 	Warnf func(format string, args ...any)
+	// Hooks are the OCI hooks (networking's createRuntime and poststop).
+	Hooks *specs.Hooks
+	// NetNSPath is the network namespace to join (--network container:NAME).
+	NetNSPath string
 }
 
 // Generate builds the OCI runtime spec for in.Record.
@@ -146,6 +153,7 @@ func (g *generator) generate() (*specs.Spec, error) {
 			return nil, err
 		}
 	}
+	g.s.Hooks = g.in.Hooks
 	return g.s, nil
 }
 

@@ -352,7 +352,7 @@ func TestErrors(t *testing.T) {
 		}, `sysctl "kernel.shmmax" is not allowed in host IPC namespace`},
 		{"ipc container", func(in *Input) { in.Record.HostConfig.IpcMode = "container:db" }, "not supported yet"},
 		{"pid container", func(in *Input) { in.Record.HostConfig.PidMode = "container:db" }, "not supported yet"},
-		{"network container", func(in *Input) { in.Record.HostConfig.NetworkMode = "container:db" }, "not supported yet"},
+		{"network container without a name", func(in *Input) { in.Record.HostConfig.NetworkMode = "container:" }, "invalid network mode"},
 		{"bad ipc", func(in *Input) { in.Record.HostConfig.IpcMode = "bogus" }, "invalid IPC mode: bogus"},
 		{"bad pid", func(in *Input) { in.Record.HostConfig.PidMode = "bogus" }, "invalid PID mode: bogus"},
 		{"bad uts", func(in *Input) { in.Record.HostConfig.UTSMode = "bogus" }, "invalid UTS mode: bogus"},

@@ -1,0 +1,181 @@
+package network
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+)
+
+// rule is one iptables rule of a bridge: table, chain and the match+target.
+type rule struct {
+	table, chain string
+	spec         []string
+}
+
+// bridgeRules are what nerd adds per bridge, in the way dockerd does:
+// outbound masquerade, and forwarding accepted to and from the bridge even
+// when another engine set the FORWARD policy to DROP. An internal network
+// gets drops instead: nothing leaves or enters it but through the bridge.
+func bridgeRules(n *Network) []rule {
+	br := n.Bridge()
+	tag := []string{"-m", "comment", "--comment", "nerd:" + br}
+	mk := func(table, chain string, spec ...string) rule {
+		return rule{table, chain, append(spec, tag...)}
+	}
+	if n.Internal {
+		return []rule{
+			mk("filter", "FORWARD", "-i", br, "!", "-o", br, "-j", "DROP"),
+			mk("filter", "FORWARD", "-o", br, "!", "-i", br, "-j", "DROP"),
+		}
+	}
+	return []rule{
+		mk("nat", "POSTROUTING", "-s", n.Subnet().String(), "!", "-o", br, "-j", "MASQUERADE"),
+		mk("filter", "FORWARD", "-i", br, "-j", "ACCEPT"),
+		mk("filter", "FORWARD", "-o", br, "-j", "ACCEPT"),
+	}
+}
+
+// iptables runs iptables (whichever backend the host's iptables is, the
+// same the CNI plugins use), waiting for the xtables lock.
+func iptables(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "iptables", append([]string{"-w"}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("iptables %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+func (m *Manager) rulesMarker(n *Network) string {
+	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules")
+}
+
+// ensureRules adds the bridge's rules once per boot (the marker lives on
+// tmpfs, like the rules). Callers hold the lock.
+func (m *Manager) ensureRules(ctx context.Context, n *Network) error {
+	marker := m.rulesMarker(n)
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	for _, r := range bridgeRules(n) {
+		if _, err := iptables(ctx, append([]string{"-t", r.table, "-C", r.chain}, r.spec...)...); err == nil {
+			continue
+		}
+		op := "-I"
+		if r.chain == "POSTROUTING" {
+			op = "-A"
+		}
+		if _, err := iptables(ctx, append([]string{"-t", r.table, op, r.chain}, r.spec...)...); err != nil {
+			return fmt.Errorf("network %s: %w", n.Name, err)
+		}
+	}
+	return os.WriteFile(marker, nil, 0o644)
+}
+
+// releaseNetwork removes what a network has on the host: its responder,
+// rules and bridge. Callers hold the lock and know nothing uses it.
+func (m *Manager) releaseNetwork(ctx context.Context, n *Network) {
+	m.stopDNS(ctx, n)
+	for _, r := range bridgeRules(n) {
+		for i := 0; i < 8; i++ {
+			if _, err := iptables(ctx, append([]string{"-t", r.table, "-D", r.chain}, r.spec...)...); err != nil {
+				break
+			}
+		}
+	}
+	_ = os.Remove(m.rulesMarker(n))
+	if l, err := netlink.LinkByName(n.Bridge()); err == nil {
+		if _, ok := l.(*netlink.Bridge); ok {
+			_ = netlink.LinkDel(l)
+		}
+	}
+}
+
+// Chains portmap creates and never removes; nerd removes them when no
+// container (of any data root, or of another CNI user) has a mapping.
+var hostportChains = []string{"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-MASQ"}
+
+// cleanupSharedChains removes portmap's shared nat chains and the jumps to
+// them when they hold nothing container-specific. Callers hold the lock.
+func (m *Manager) cleanupSharedChains(ctx context.Context) {
+	dnat, err := iptables(ctx, "-t", "nat", "-S", "CNI-HOSTPORT-DNAT")
+	if err != nil {
+		return // no such chain: nothing to do
+	}
+	if strings.Contains(dnat, "-j CNI-DN-") {
+		return // still in use
+	}
+	all, err := iptables(ctx, "-t", "nat", "-S")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(all, "\n") {
+		f := splitRule(line)
+		if len(f) < 3 || f[0] != "-A" {
+			continue
+		}
+		chain := f[1]
+		if isHostportChain(chain) {
+			continue
+		}
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "-j" && isHostportChain(f[i+1]) {
+				_, _ = iptables(ctx, append([]string{"-t", "nat", "-D"}, f[1:]...)...)
+				break
+			}
+		}
+	}
+	for _, c := range hostportChains {
+		_, _ = iptables(ctx, "-t", "nat", "-F", c)
+	}
+	for _, c := range hostportChains {
+		_, _ = iptables(ctx, "-t", "nat", "-X", c)
+	}
+}
+
+func isHostportChain(c string) bool {
+	for _, h := range hostportChains {
+		if c == h {
+			return true
+		}
+	}
+	return false
+}
+
+// splitRule splits a line of iptables -S into arguments; iptables quotes
+// arguments with spaces (comments) in double quotes.
+func splitRule(line string) []string {
+	var out []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\' && inQuote && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+		case c == '"':
+			inQuote, have = !inQuote, true
+		case c == ' ' && !inQuote:
+			if have {
+				out = append(out, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteByte(c)
+			have = true
+		}
+	}
+	if have {
+		out = append(out, cur.String())
+	}
+	return out
+}
