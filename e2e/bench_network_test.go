@@ -74,7 +74,7 @@ func TestBenchNetwork(t *testing.T) {
 
 			port := freeHostPort(t)
 			start := time.Now()
-			args := run(b, "-d", "-p", fmt.Sprintf("%d:80", port), images[b.name], "sh", "-c", `mkdir -p /var/log/nginx && exec nginx -g "daemon off;"`)
+			args := run(b, "-d", "-p", fmt.Sprintf("%d:80", port), images[b.name])
 			r = b.ok(t, args...)
 			id := strings.TrimSpace(r.Stdout)
 			if !waitPage(fmt.Sprintf("http://127.0.0.1:%d/", port), 20*time.Second) {

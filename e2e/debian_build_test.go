@@ -77,6 +77,17 @@ func buildDebianNginx(dir string) error {
 	if err := slimTree(top); err != nil {
 		return err
 	}
+	// As in the official image: nginx logs to the container's stdout and
+	// stderr (slimTree emptied /var/log, and nginx will not start without
+	// its log directory).
+	if err := os.MkdirAll(filepath.Join(top, "var/log/nginx"), 0o755); err != nil {
+		return err
+	}
+	for name, target := range map[string]string{"access.log": "/dev/stdout", "error.log": "/dev/stderr"} {
+		if err := os.Symlink(target, filepath.Join(top, "var/log/nginx", name)); err != nil {
+			return err
+		}
+	}
 	logf("  nginx install took %v", time.Since(t1).Round(time.Second))
 	nginxCreated := debCreated.Add(time.Hour)
 	nginxLayerFile := filepath.Join(dir, "nginx.tar.gz")

@@ -129,9 +129,8 @@ func eventuallyGet(t testing.TB, get func() (string, error), want string) string
 	return ""
 }
 
-// nginxCmd runs the test image's nginx. The image's /var/log is slimmed
-// away, so the log directory is made first.
-var nginxCmd = []string{"nginx", "sh", "-c", `mkdir -p /var/log/nginx && exec nginx -g "daemon off;"`}
+// nginxCmd runs the test image's nginx as it is (its command).
+var nginxCmd = []string{"nginx"}
 
 // cleanupNetworks prunes the env's networks (the default bridge's link and
 // rules go too) and checks that nothing of the env is left on the host:

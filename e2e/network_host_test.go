@@ -16,7 +16,7 @@ func TestNetworkRestartPolicy(t *testing.T) {
 	e.pullOK("nginx")
 	port := freeHostPort(t)
 	e.runD("--name", "rs", "--restart", "always", "-p", fmt.Sprintf("%d:80", port), "nginx", "sh", "-c",
-		`mkdir -p /var/log/nginx; nginx -g "daemon off;" & p=$!; sleep 2; kill $p; wait; exit 3`)
+		`nginx -g "daemon off;" & p=$!; sleep 2; kill $p; wait; exit 3`)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	eventuallyGet(t, func() (string, error) { return httpGet(t, url) }, "nginx")
 	eventually(t, 20*time.Second, "rs restarted", func() (bool, string) {

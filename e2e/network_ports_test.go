@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // freePort is a TCP port nothing listens on right now.
@@ -27,6 +28,11 @@ func TestNetworkPublishNginx(t *testing.T) {
 	id := e.runD(append([]string{"--name", "web", "-p", fmt.Sprintf("%d:80", port)}, nginxCmd...)...)
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	eventuallyGet(t, func() (string, error) { return httpGet(t, url) }, "nginx")
+	// nginx logs to the container's stdout, as with the official image.
+	eventually(t, 5*time.Second, "access log in nerd logs", func() (bool, string) {
+		r := e.nerd("logs", "web")
+		return strings.Contains(r.Stdout, `"GET / HTTP/1.1" 200`), r.Stdout
+	})
 
 	// From another host: a netns joined to the host by a veth pair.
 	h := newTestHost(t)

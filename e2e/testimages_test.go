@@ -32,7 +32,7 @@ import (
 // place only when complete, so a half-built entry is never used.
 const (
 	busyboxRecipe = "busybox-v1"
-	debianRecipe  = "debian-nginx-v2"
+	debianRecipe  = "debian-nginx-v3"
 	refNameAnn    = "org.opencontainers.image.ref.name"
 	defaultPath   = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )

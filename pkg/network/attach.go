@@ -152,9 +152,10 @@ func (m *Manager) Teardown(ctx context.Context, dir string) error {
 	return errors.Join(errs...)
 }
 
-// Connect attaches a running container to one more network (network
-// connect). The caller has added the network to the container's record.
-func (m *Manager) Connect(ctx context.Context, dir string, pid int, name string) error {
+// withAttachment runs fn on the record and attachment of the container in
+// dir under the network lock, then saves the attachment, rewrites the
+// hosts file and refreshes the responders of the networks touched.
+func (m *Manager) withAttachment(ctx context.Context, dir string, fn func(*container.Record, *Attachment) ([]string, error)) error {
 	rec, err := container.ReadRecord(container.Paths{Dir: dir})
 	if err != nil {
 		return err
@@ -168,30 +169,59 @@ func (m *Manager) Connect(ctx context.Context, dir string, pid int, name string)
 	if err != nil {
 		return err
 	}
-	if a.Endpoint(name) != nil {
-		return fmt.Errorf("endpoint with name %s already exists in network %s", rec.Name, name)
-	}
-	used := map[string]bool{}
-	for _, ep := range a.Endpoints {
-		used[ep.IfName] = true
-	}
-	ifName := "eth0"
-	for i := 0; used[ifName]; i++ {
-		ifName = fmt.Sprintf("eth%d", i+1)
-	}
-	ep, err := m.attach(ctx, rec, a, name, fmt.Sprintf("/proc/%d/ns/net", pid), ifName, len(a.Endpoints) == 0)
-	if err != nil {
+	touched, err := fn(rec, a)
+	if touched == nil {
 		return err
 	}
-	a.ContainerID, a.Name = rec.ID, rec.Name
-	a.Endpoints = append(a.Endpoints, ep)
-	if err := writeAttachment(dir, a); err != nil {
-		return err
+	if werr := writeAttachment(dir, a); werr != nil {
+		return werr
 	}
-	if err := m.WriteHosts(dir, rec, a); err != nil {
-		return err
-	}
-	return m.refreshDNS(ctx, endpointNetworks(a)...)
+	_ = m.WriteHosts(dir, rec, a)
+	return errors.Join(err, m.refreshDNS(ctx, append(endpointNetworks(a), touched...)...))
+}
+
+// Connect attaches a running container to one more network (network
+// connect). The caller has added the network to the container's record.
+func (m *Manager) Connect(ctx context.Context, dir string, pid int, name string) error {
+	return m.withAttachment(ctx, dir, func(rec *container.Record, a *Attachment) ([]string, error) {
+		if a.Endpoint(name) != nil {
+			return nil, fmt.Errorf("endpoint with name %s already exists in network %s", rec.Name, name)
+		}
+		used := map[string]bool{}
+		for _, ep := range a.Endpoints {
+			used[ep.IfName] = true
+		}
+		ifName := "eth0"
+		for i := 0; used[ifName]; i++ {
+			ifName = fmt.Sprintf("eth%d", i+1)
+		}
+		ep, err := m.attach(ctx, rec, a, name, fmt.Sprintf("/proc/%d/ns/net", pid), ifName, len(a.Endpoints) == 0)
+		if err != nil {
+			return nil, err
+		}
+		a.ContainerID, a.Name = rec.ID, rec.Name
+		a.Endpoints = append(a.Endpoints, ep)
+		return []string{name}, nil
+	})
+}
+
+// Disconnect detaches a running container from one network.
+func (m *Manager) Disconnect(ctx context.Context, dir, name string) error {
+	return m.withAttachment(ctx, dir, func(rec *container.Record, a *Attachment) ([]string, error) {
+		ep := a.Endpoint(name)
+		if ep == nil {
+			return nil, nil
+		}
+		err := m.detach(ctx, a.ContainerID, a, ep)
+		kept := a.Endpoints[:0]
+		for _, e := range a.Endpoints {
+			if e != ep {
+				kept = append(kept, e)
+			}
+		}
+		a.Endpoints = kept
+		return []string{name}, err
+	})
 }
 
 func endpointNetworks(a *Attachment) []string {
@@ -200,40 +230,6 @@ func endpointNetworks(a *Attachment) []string {
 		names = append(names, ep.Network)
 	}
 	return names
-}
-
-// Disconnect detaches a running container from one network.
-func (m *Manager) Disconnect(ctx context.Context, dir, name string) error {
-	rec, err := container.ReadRecord(container.Paths{Dir: dir})
-	if err != nil {
-		return err
-	}
-	l, err := m.lock()
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	a, err := ReadAttachment(dir)
-	if err != nil {
-		return err
-	}
-	ep := a.Endpoint(name)
-	if ep == nil {
-		return nil
-	}
-	err = m.detach(ctx, a.ContainerID, a, ep)
-	kept := a.Endpoints[:0]
-	for _, e := range a.Endpoints {
-		if e != ep {
-			kept = append(kept, e)
-		}
-	}
-	a.Endpoints = kept
-	if werr := writeAttachment(dir, a); werr != nil {
-		return werr
-	}
-	_ = m.WriteHosts(dir, rec, a)
-	return errors.Join(err, m.refreshDNS(ctx, append(endpointNetworks(a), name)...))
 }
 
 // loopbackUp sets lo up inside the netns at nsPath without entering it.
