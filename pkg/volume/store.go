@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -160,7 +161,7 @@ func (tx *Tx) Create(opts CreateOptions) (*Volume, bool, error) {
 	if opts.Driver != DefaultDriver {
 		return nil, false, fmt.Errorf("%w: create %s: volume driver %q is not supported: only %q is", ErrInvalid, opts.Name, opts.Driver, DefaultDriver)
 	}
-	labels := copyMap(opts.Labels)
+	labels := maps.Clone(opts.Labels)
 	if opts.Name == "" {
 		id, err := randomHex(32)
 		if err != nil {
@@ -191,7 +192,7 @@ func (tx *Tx) Create(opts CreateOptions) (*Volume, bool, error) {
 		Labels:     labels,
 		Mountpoint: s.DataDir(opts.Name),
 		Name:       opts.Name,
-		Options:    copyMap(opts.Options),
+		Options:    maps.Clone(opts.Options),
 		Scope:      "local",
 	}}
 	// Assembled under a hidden name and renamed into place: a crash
@@ -445,17 +446,6 @@ func writeMeta(path string, v *Volume) error {
 		return err
 	}
 	return fsutil.WriteFileAtomic(path, data, 0o600)
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func randomHex(n int) (string, error) {

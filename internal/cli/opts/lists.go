@@ -2,6 +2,7 @@ package opts
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -212,7 +213,7 @@ func (t *Tmpfs) String() string { return mapString(t.m, ":") }
 func (t *Tmpfs) Type() string { return "list" }
 
 // Value maps each path to its options ("" for the defaults).
-func (t *Tmpfs) Value() map[string]string { return copyMap(t.m) }
+func (t *Tmpfs) Value() map[string]string { return maps.Clone(t.m) }
 
 // Sysctls is --sysctl key=value.
 type Sysctls struct {
@@ -238,7 +239,7 @@ func (s *Sysctls) String() string { return mapString(s.m, "=") }
 func (s *Sysctls) Type() string { return "map" }
 
 // Value is the sysctls set.
-func (s *Sysctls) Value() map[string]string { return copyMap(s.m) }
+func (s *Sysctls) Value() map[string]string { return maps.Clone(s.m) }
 
 // ValidateSysctl is the Docker CLI's check: kernel IPC sysctls, fs.mqueue.*
 // and net.* live in a container's namespaces; nothing else may be set. The
@@ -270,15 +271,4 @@ func mapString(m map[string]string, sep string) string {
 		out = append(out, k+sep+m[k])
 	}
 	return fmt.Sprintf("%v", out)
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
