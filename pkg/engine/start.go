@@ -57,13 +57,16 @@ func (e *Engine) start(ctx context.Context, c *Container, waitAttach bool) error
 		l.Unlock()
 		return nil
 	}
-	// A user start clears the manual-stop mark and the restart count.
-	st.ManuallyStopped = false
-	st.RestartCount = 0
-	st.Error = ""
-	if err := container.WriteState(c.Paths, st); err != nil {
-		l.Unlock()
-		return err
+	// A user start clears the manual-stop mark and the restart count (a
+	// fresh container has neither: no write, no fsync on the run path).
+	if st.ManuallyStopped || st.RestartCount != 0 || st.Error != "" {
+		st.ManuallyStopped = false
+		st.RestartCount = 0
+		st.Error = ""
+		if err := container.WriteState(c.Paths, st); err != nil {
+			l.Unlock()
+			return err
+		}
 	}
 	// The monitor takes the lock itself to record "running".
 	l.Unlock()
