@@ -11,7 +11,6 @@
 package volume
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,11 +18,11 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nerd-project/nerd/internal/fsutil"
 )
@@ -112,17 +111,32 @@ func (s *Store) Lock() (*Tx, error) {
 // Unlock releases the lock.
 func (tx *Tx) Unlock() { _ = tx.lock.Unlock() }
 
-// validName is the local driver's rule (Docker's).
-// It is compiled on first use: the monitor links this package to remove
-// anonymous volumes and should not pay for it at start.
-var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
+// validName is the local driver's rule (Docker's
+// [a-zA-Z0-9][a-zA-Z0-9_.-]+), checked by hand rather than with regexp:
+// the monitor links this package (to remove anonymous volumes) and every
+// package it links costs each idle monitor memory.
+func validName(name string) bool {
+	if len(name) < 2 || !isAlnum(name[0]) {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // ValidateName checks name with Docker's rule and message.
 func ValidateName(name string) error {
 	if len(name) == 1 {
 		return fmt.Errorf("%w: volume name is too short, names should be at least two alphanumeric characters", ErrInvalid)
 	}
-	if !validName().MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("%w: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path",
 			ErrInvalid, name, "[a-zA-Z0-9][a-zA-Z0-9_.-]")
 	}
@@ -238,7 +252,7 @@ func validateOptions(o map[string]string) error {
 
 // Get reads volume name.
 func (s *Store) Get(name string) (*Volume, error) {
-	if !validName().MatchString(name) {
+	if !validName(name) {
 		return nil, fmt.Errorf("get %s: %w", name, ErrNotFound)
 	}
 	var v Volume
@@ -448,10 +462,19 @@ func writeMeta(path string, v *Volume) error {
 	return fsutil.WriteFileAtomic(path, data, 0o600)
 }
 
+// randomHex reads the kernel's random source directly: crypto/rand would
+// pull its FIPS module (and its init work) into every monitor.
 func randomHex(n int) (string, error) {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
+	for got := 0; got < n; {
+		m, err := unix.Getrandom(b[got:], 0)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return "", fmt.Errorf("reading random bytes: %w", err)
+		}
+		got += m
 	}
 	return hex.EncodeToString(b), nil
 }
