@@ -32,11 +32,7 @@ func newAttachCommand(app *cli.App) *cobra.Command {
 }
 
 func runAttach(ctx context.Context, app *cli.App, opts *attachOptions, ref string) error {
-	eng, err := app.Engine()
-	if err != nil {
-		return err
-	}
-	c, err := getContainer(eng, ref)
+	eng, c, err := openContainer(app, ref)
 	if err != nil {
 		return err
 	}

@@ -57,11 +57,7 @@ func runCommit(cmd *cobra.Command, app *cli.App, opts *commitOptions, ctrRef, im
 		}
 		name = &ref
 	}
-	eng, err := app.Engine()
-	if err != nil {
-		return err
-	}
-	c, err := getContainer(eng, ctrRef)
+	eng, c, err := openContainer(app, ctrRef)
 	if err != nil {
 		return err
 	}

@@ -137,11 +137,7 @@ func newTopCommand(app *cli.App) *cobra.Command {
 		Short: "Display the running processes of a container",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := app.Engine()
-			if err != nil {
-				return err
-			}
-			c, err := getContainer(eng, args[0])
+			_, c, err := openContainer(app, args[0])
 			if err != nil {
 				return err
 			}

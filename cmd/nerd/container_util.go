@@ -19,6 +19,17 @@ func getContainer(eng *engine.Engine, ref string) (*engine.Container, error) {
 	return c, err
 }
 
+// openContainer opens the engine and finds ref in it: what every
+// single-container command starts with.
+func openContainer(app *cli.App, ref string) (*engine.Engine, *engine.Container, error) {
+	eng, err := app.Engine()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := getContainer(eng, ref)
+	return eng, c, err
+}
+
 // forEachContainer runs fn on every named container, printing each one's
 // error and returning the last (Docker's multi-container commands).
 func forEachContainer(app *cli.App, refs []string, fn func(*engine.Engine, *engine.Container) error) error {

@@ -47,11 +47,7 @@ func newExecCommand(app *cli.App) *cobra.Command {
 }
 
 func runExec(ctx context.Context, app *cli.App, opts *execOptions, ref string, args []string) error {
-	eng, err := app.Engine()
-	if err != nil {
-		return err
-	}
-	c, err := getContainer(eng, ref)
+	eng, c, err := openContainer(app, ref)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,7 @@ func runExport(cmd *cobra.Command, app *cli.App, opts *exportOptions, ref string
 			return fmt.Errorf("failed to export container: invalid output path: directory %q does not exist", dir)
 		}
 	}
-	eng, err := app.Engine()
-	if err != nil {
-		return err
-	}
-	c, err := getContainer(eng, ref)
+	eng, c, err := openContainer(app, ref)
 	if err != nil {
 		return err
 	}

@@ -41,11 +41,7 @@ func newLogsCommand(app *cli.App) *cobra.Command {
 }
 
 func runLogs(ctx context.Context, app *cli.App, opts *logsOptions, ref string) error {
-	eng, err := app.Engine()
-	if err != nil {
-		return err
-	}
-	c, err := getContainer(eng, ref)
+	eng, c, err := openContainer(app, ref)
 	if err != nil {
 		return err
 	}

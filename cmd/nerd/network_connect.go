@@ -25,11 +25,7 @@ func newNetworkConnectCommand(app *cli.App) *cobra.Command {
 					return cli.FlagError(errInvalidIPv4(o.ip))
 				}
 			}
-			eng, err := app.Engine()
-			if err != nil {
-				return err
-			}
-			c, err := getContainer(eng, args[1])
+			eng, c, err := openContainer(app, args[1])
 			if err != nil {
 				return err
 			}

@@ -18,11 +18,7 @@ func newNetworkDisconnectCommand(app *cli.App) *cobra.Command {
 		Short: "Disconnect a container from a network",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := app.Engine()
-			if err != nil {
-				return err
-			}
-			c, err := getContainer(eng, args[1])
+			eng, c, err := openContainer(app, args[1])
 			if err != nil {
 				return err
 			}

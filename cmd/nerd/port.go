@@ -21,11 +21,7 @@ func newPortCommand(app *cli.App) *cobra.Command {
 		},
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := app.Engine()
-			if err != nil {
-				return err
-			}
-			c, err := getContainer(eng, args[0])
+			eng, c, err := openContainer(app, args[0])
 			if err != nil {
 				return err
 			}

@@ -39,11 +39,7 @@ func runStart(ctx context.Context, app *cli.App, opts *startOptions) error {
 		if len(opts.containers) > 1 {
 			return errors.New("you cannot start and attach multiple containers at once")
 		}
-		eng, err := app.Engine()
-		if err != nil {
-			return err
-		}
-		c, err := getContainer(eng, opts.containers[0])
+		eng, c, err := openContainer(app, opts.containers[0])
 		if err != nil {
 			return err
 		}

@@ -32,11 +32,7 @@ func newRenameCommand(app *cli.App) *cobra.Command {
 		Short: "Rename a container",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := app.Engine()
-			if err != nil {
-				return err
-			}
-			c, err := getContainer(eng, args[0])
+			eng, c, err := openContainer(app, args[0])
 			if err != nil {
 				return err
 			}
