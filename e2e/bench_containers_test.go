@@ -64,48 +64,20 @@ import (
 // TestBenchPull; NERD_BENCH_PODMAN_RUNTIME forces podman's OCI runtime
 // (crun, runc or a path).
 func TestBenchContainers(t *testing.T) {
-	if os.Getenv("NERD_BENCH") != "1" {
-		t.Skip("benchmark: set NERD_BENCH=1 (make bench)")
-	}
-	runs := 5
-	if s := os.Getenv("NERD_BENCH_RUNS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("NERD_BENCH_RUNS=%q: want a positive number", s)
-		}
-		runs = n
-	}
-	benchDir := os.Getenv("NERD_BENCH_DIR")
-	if benchDir == "" {
-		benchDir = "/var/tmp"
-	}
-	dir, err := os.MkdirTemp(benchDir, "nerd-cbench-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Registered first, so it runs last: after every engine's cleanup.
-	t.Cleanup(func() {
-		if err := safeRemoveAll(dir); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
+	skipUnlessBench(t)
+	runs := benchRuns(t)
+	dir := benchStoreDir(t, "nerd-cbench-")
 
 	var notes []string
 	engines := []*ctrEngine{newNerdCtrEngine(t, dir)}
-	podman := os.Getenv("NERD_BENCH_PODMAN")
-	if podman == "" {
-		podman = "podman"
-	}
-	if podman == "none" {
-		notes = append(notes, "podman: skipped (NERD_BENCH_PODMAN=none), nerd only")
-	} else if p, err := exec.LookPath(podman); err == nil {
+	if p, skipped := benchPodman(); p == "" {
+		notes = append(notes, skipped)
+	} else {
 		pe, note := newPodmanCtrEngine(t, dir, p)
 		notes = append(notes, note)
 		if pe != nil {
 			engines = append(engines, pe)
 		}
-	} else {
-		notes = append(notes, fmt.Sprintf("podman: skipped (%v), nerd only", err))
 	}
 	notes = append(notes, dockerNote(engines[0].e))
 	for _, n := range notes {

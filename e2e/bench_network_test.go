@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,34 +15,17 @@ import (
 // served from 127.0.0.1. Engines alternate round by round; the medians and
 // the ratio nerd/podman are printed (docs/performance.md).
 func TestBenchNetwork(t *testing.T) {
-	if os.Getenv("NERD_BENCH") != "1" {
-		t.Skip("benchmark: set NERD_BENCH=1 (make bench)")
-	}
-	runs := 5
-	if s := os.Getenv("NERD_BENCH_RUNS"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			runs = n
-		}
-	}
-	benchDir := os.Getenv("NERD_BENCH_DIR")
-	if benchDir == "" {
-		benchDir = "/var/tmp"
-	}
-	dir, err := os.MkdirTemp(benchDir, "nerd-nbench-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = safeRemoveAll(dir) })
+	skipUnlessBench(t)
+	runs := benchRuns(t)
+	dir := benchStoreDir(t, "nerd-nbench-")
 
 	engines := []*ctrEngine{newNerdCtrEngine(t, dir)}
 	engines[0].e.pullOK("nginx")
 	images := map[string]string{"nerd": "nginx"}
 	var notes []string
-	podman := os.Getenv("NERD_BENCH_PODMAN")
-	if podman == "" {
-		podman = "podman"
-	}
-	if p, err := exec.LookPath(podman); err == nil && podman != "none" {
+	if p, skipped := benchPodman(); p == "" {
+		notes = append(notes, skipped)
+	} else {
 		pe, note := newPodmanCtrEngine(t, dir, p)
 		notes = append(notes, note)
 		if pe != nil {
@@ -55,8 +36,6 @@ func TestBenchNetwork(t *testing.T) {
 			images["podman"] = ref
 			engines = append(engines, pe)
 		}
-	} else {
-		notes = append(notes, "podman: skipped, nerd only")
 	}
 	// Default-network runs: no --network none here.
 	run := func(b *ctrEngine, args ...string) []string {

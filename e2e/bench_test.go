@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -41,17 +40,8 @@ import (
 // layer, and every regular file, directory and symlink of every layer is in
 // its snapshot with the right type, mode, owner, size and content.
 func TestBenchPull(t *testing.T) {
-	if os.Getenv("NERD_BENCH") != "1" {
-		t.Skip("benchmark: set NERD_BENCH=1 (make bench)")
-	}
-	runs := 5
-	if s := os.Getenv("NERD_BENCH_RUNS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("NERD_BENCH_RUNS=%q: want a positive number", s)
-		}
-		runs = n
-	}
+	skipUnlessBench(t)
+	runs := benchRuns(t)
 
 	start := time.Now()
 	bigImg, err := loadBigImage()
@@ -61,36 +51,11 @@ func TestBenchPull(t *testing.T) {
 	big := pushV1Image(t, reg, "library/big:latest", bigImg)
 	t.Logf("big image ready and pushed in %v", time.Since(start).Round(time.Millisecond))
 
-	// The stores live in a directory of their own on disk, not in /tmp: on
-	// ext4 without a journal, files deleted nearby (other tests churning
-	// /tmp) make creating files several times slower (see inodeReuseWindow).
-	benchDir := os.Getenv("NERD_BENCH_DIR")
-	if benchDir == "" {
-		benchDir = "/var/tmp"
-	}
-	dir, err := os.MkdirTemp(benchDir, "nerd-bench-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := safeRemoveAll(dir); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
+	dir := benchStoreDir(t, "nerd-bench-")
 	engines := []*benchEngine{newNerdEngine(t, dir)}
-	// NERD_BENCH_PODMAN: the podman binary (default: podman on PATH), or
-	// "none" to time nerd alone.
-	podmanNote := ""
-	podman := os.Getenv("NERD_BENCH_PODMAN")
-	if podman == "" {
-		podman = "podman"
-	}
-	if podman == "none" {
-		podmanNote = "podman: skipped (NERD_BENCH_PODMAN=none), nerd only"
-	} else if p, err := exec.LookPath(podman); err == nil {
+	p, podmanNote := benchPodman()
+	if p != "" {
 		engines = append(engines, newPodmanEngine(t, dir, p))
-	} else {
-		podmanNote = fmt.Sprintf("podman: skipped (%v), nerd only", err)
 	}
 	if podmanNote != "" {
 		t.Log(podmanNote)
