@@ -35,23 +35,11 @@ func (s *Store) CommitLayer(ctx context.Context, parent *Image, layer io.Reader,
 	if len(parent.Config.RootFS.DiffIDs) != len(parent.Manifest.Layers) {
 		return nil, fmt.Errorf("image %s lists %d layers in its config and %d in its manifest", shortID(parent.ID), len(parent.Config.RootFS.DiffIDs), len(parent.Manifest.Layers))
 	}
-	if err := os.MkdirAll(s.content.ingestDir(), 0o700); err != nil {
-		return nil, err
-	}
-	// Nothing written here is referenced by the index until the end: keep
-	// garbage collection away meanwhile.
-	writers, err := s.holdWriters()
+	spool, release, err := s.ingestSpool("commit-*.tar.gz")
 	if err != nil {
 		return nil, err
 	}
-	defer writers.Unlock()
-
-	spool, err := os.CreateTemp(s.content.ingestDir(), "commit-*.tar.gz")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
+	defer release()
 	diffID, blobDigest, size, err := compressLayer(spool, layer)
 	if err != nil {
 		return nil, err

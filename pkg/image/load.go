@@ -36,23 +36,13 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress func(jsonstream.
 	if progress == nil {
 		progress = func(jsonstream.Message) {}
 	}
-	if err := os.MkdirAll(s.content.ingestDir(), 0o700); err != nil {
-		return nil, err
-	}
-	writers, err := s.holdWriters()
-	if err != nil {
-		return nil, err
-	}
-	defer writers.Unlock()
-
 	// The archive is spooled to disk: tar members are not in an order that
 	// allows a single streaming pass (manifest.json usually comes last).
-	spool, err := os.CreateTemp(s.content.ingestDir(), "load-*.tar")
+	spool, release, err := s.ingestSpool("load-*.tar")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
+	defer release()
 	if _, err := io.Copy(spool, r); err != nil {
 		return nil, fmt.Errorf("reading archive: %w", err)
 	}

@@ -120,3 +120,27 @@ func (s *Store) holdWriters() (*fsutil.Lock, error) {
 	}
 	return fsutil.LockShared(s.gcLockPath())
 }
+
+// ingestSpool holds the writers' side of the GC lock (nothing written is
+// referenced by the index until the caller is done) and opens a temporary
+// file in the ingest directory; release closes and removes it and lets GC
+// run again.
+func (s *Store) ingestSpool(pattern string) (spool *os.File, release func(), err error) {
+	if err := os.MkdirAll(s.content.ingestDir(), 0o700); err != nil {
+		return nil, nil, err
+	}
+	writers, err := s.holdWriters()
+	if err != nil {
+		return nil, nil, err
+	}
+	spool, err = os.CreateTemp(s.content.ingestDir(), pattern)
+	if err != nil {
+		writers.Unlock()
+		return nil, nil, err
+	}
+	return spool, func() {
+		spool.Close()
+		os.Remove(spool.Name())
+		writers.Unlock()
+	}, nil
+}
