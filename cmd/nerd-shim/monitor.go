@@ -111,21 +111,13 @@ func (m *monitor) openGate() { m.gateOnce.Do(func() { close(m.gate) }) }
 // setup reads the record and state, mounts the rootfs, opens the log and
 // the socket.
 func (m *monitor) setup() error {
-	rec, err := readRecord(m.p)
-	if err != nil {
-		return fmt.Errorf("reading container record: %w", err)
-	}
-	m.rec = rec
-	m.policy = rec.HostConfig.RestartPolicy
-	st, err := container.ReadState(m.p)
-	if err != nil {
+	if err := m.load(); err != nil {
 		return err
 	}
-	m.st = *st
 	m.st.MonitorPid = os.Getpid()
 	m.st.MonitorStartTime, _ = container.ProcStartTime(os.Getpid())
 	m.st.BootID, _ = container.BootID()
-	if err := mountRootfs(m.p, rec.Snapshots, rec.SnapshotRoot); err != nil {
+	if err := mountRootfs(m.p, m.rec.Snapshots, m.rec.SnapshotRoot); err != nil {
 		return err
 	}
 	m.mounted = true
@@ -135,9 +127,11 @@ func (m *monitor) setup() error {
 	if err := os.MkdirAll(m.p.RunDir, 0o700); err != nil {
 		return err
 	}
-	if m.listener, err = listenUnix(m.p.Socket()); err != nil {
+	l, err := listenUnix(m.p.Socket())
+	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.p.Socket(), err)
 	}
+	m.listener = l
 	return nil
 }
 
