@@ -53,11 +53,9 @@ type TmpfsOptions struct {
 	Mode      os.FileMode `json:"Mode,omitempty"`
 }
 
-// MountPoint is one resolved mount of a container, decided at create and
-// stored in the record: what inspect shows as .Mounts, what the spec
-// mounts, and what volume commands read to know a volume is in use (so
-// none of them has to look further than container.json).
-type MountPoint struct {
+// InspectMount is one element of inspect's .Mounts (Docker's MountPoint);
+// the record stores it inside MountPoint, so the JSON keys are the same.
+type InspectMount struct {
 	Type        string `json:"Type,omitempty"`
 	Name        string `json:"Name,omitempty"`
 	Source      string `json:"Source"`
@@ -66,6 +64,14 @@ type MountPoint struct {
 	Mode        string `json:"Mode"`
 	RW          bool   `json:"RW"`
 	Propagation string `json:"Propagation"`
+}
+
+// MountPoint is one resolved mount of a container, decided at create and
+// stored in the record: what inspect shows as .Mounts, what the spec
+// mounts, and what volume commands read to know a volume is in use (so
+// none of them has to look further than container.json).
+type MountPoint struct {
+	InspectMount
 
 	// Anonymous volumes are removed with the container by rm -v and --rm.
 	Anonymous bool `json:"Anonymous,omitempty"`

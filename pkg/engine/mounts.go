@@ -148,7 +148,7 @@ func (s *volumeSession) mountPoint(m container.Mount, mode string, fromVolumeFla
 	if err := opts.ValidateMountTarget(m.Target); err != nil {
 		return bad(err)
 	}
-	mp := container.MountPoint{Type: m.Type, Destination: path.Clean(m.Target), Mode: mode, RW: !m.ReadOnly}
+	mp := container.MountPoint{InspectMount: container.InspectMount{Type: m.Type, Destination: path.Clean(m.Target), Mode: mode, RW: !m.ReadOnly}}
 	switch m.Type {
 	case container.MountTypeBind:
 		if m.Source == "" {
@@ -310,25 +310,10 @@ func (e *Engine) Remove(ctx context.Context, c *Container, opts RemoveOptions) e
 	return nil
 }
 
-// InspectMount is one element of inspect's .Mounts (Docker's MountPoint).
-type InspectMount struct {
-	Type        string `json:"Type,omitempty"`
-	Name        string `json:"Name,omitempty"`
-	Source      string `json:"Source"`
-	Destination string `json:"Destination"`
-	Driver      string `json:"Driver,omitempty"`
-	Mode        string `json:"Mode"`
-	RW          bool   `json:"RW"`
-	Propagation string `json:"Propagation"`
-}
-
 func inspectMounts(mps []container.MountPoint) []any {
 	out := make([]any, 0, len(mps))
 	for _, mp := range mps {
-		out = append(out, InspectMount{
-			Type: mp.Type, Name: mp.Name, Source: mp.Source, Destination: mp.Destination,
-			Driver: mp.Driver, Mode: mp.Mode, RW: mp.RW, Propagation: mp.Propagation,
-		})
+		out = append(out, mp.InspectMount)
 	}
 	return out
 }

@@ -16,13 +16,13 @@ func TestVolumeMounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Record.MountPoints = []container.MountPoint{
-		{Type: "volume", Name: "v", Source: "/vol/v/_data", Destination: "/data", RW: true},
-		{Type: "bind", Source: "/host", Destination: "/ro", Propagation: "rslave"},
-		{Type: "bind", Source: "/host2", Destination: "/nr", RW: true, Propagation: "rprivate", NonRecursive: true},
-		{Type: "tmpfs", Destination: "/t", RW: true, Tmpfs: &container.TmpfsOptions{SizeBytes: 1 << 20, Mode: 0o1777}},
-		{Type: "volume", Name: "tv", Destination: "/tv", RW: true, VolumeOptions: map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=2m"}},
-		{Type: "volume", Name: "bv", Destination: "/bv", VolumeOptions: map[string]string{"type": "none", "device": "/dev-dir", "o": "bind"}},
-		{Type: "volume", Name: "host", Source: "/vol/h/_data", Destination: "/etc/hosts", RW: true},
+		{InspectMount: container.InspectMount{Type: "volume", Name: "v", Source: "/vol/v/_data", Destination: "/data", RW: true}},
+		{InspectMount: container.InspectMount{Type: "bind", Source: "/host", Destination: "/ro", Propagation: "rslave"}},
+		{InspectMount: container.InspectMount{Type: "bind", Source: "/host2", Destination: "/nr", RW: true, Propagation: "rprivate"}, NonRecursive: true},
+		{InspectMount: container.InspectMount{Type: "tmpfs", Destination: "/t", RW: true}, Tmpfs: &container.TmpfsOptions{SizeBytes: 1 << 20, Mode: 0o1777}},
+		{InspectMount: container.InspectMount{Type: "volume", Name: "tv", Destination: "/tv", RW: true}, VolumeOptions: map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=2m"}},
+		{InspectMount: container.InspectMount{Type: "volume", Name: "bv", Destination: "/bv"}, VolumeOptions: map[string]string{"type": "none", "device": "/dev-dir", "o": "bind"}},
+		{InspectMount: container.InspectMount{Type: "volume", Name: "host", Source: "/vol/h/_data", Destination: "/etc/hosts", RW: true}},
 	}
 	s := mustGenerate(t, in)
 	check := func(dest, typ, src string, opts ...string) {
