@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/nerd-project/nerd/internal/names"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -33,15 +33,16 @@ type CreateOptions struct {
 	Networks map[string]*container.EndpointConfig
 }
 
-var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// validName is Docker's container name rule; a leading "/" is allowed.
+func validName(name string) bool { return names.Valid(strings.TrimPrefix(name, "/"), 2) }
 
 // Create writes a new container (record, OCI spec, rootfs dirs) and returns
 // it in state "created". The directory is assembled under a temporary name
 // and renamed into place, so a kill -9 leaves either no container or a
 // complete one.
 func (e *Engine) Create(opts CreateOptions) (*Container, error) {
-	if opts.Name != "" && !validName.MatchString(opts.Name) {
-		return nil, fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)
+	if opts.Name != "" && !validName(opts.Name) {
+		return nil, fmt.Errorf("Invalid container name (%s), only %s are allowed", opts.Name, names.Allowed)
 	}
 	opts.Name = strings.TrimPrefix(opts.Name, "/")
 	id, err := newID()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nerd-project/nerd/internal/names"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -200,8 +201,8 @@ func (e *Engine) Unpause(ctx context.Context, c *Container) error {
 // Rename gives the container a new name.
 func (e *Engine) Rename(c *Container, name string) error {
 	name = strings.TrimPrefix(name, "/")
-	if !validName.MatchString(name) {
-		return fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	if !validName(name) {
+		return fmt.Errorf("Invalid container name (%s), only %s are allowed", name, names.Allowed)
 	}
 	l, err := e.namesLock()
 	if err != nil {

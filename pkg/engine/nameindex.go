@@ -25,7 +25,7 @@ func (e *Engine) namesDir() string { return filepath.Join(e.containersDir(), ".n
 
 // nameOwner returns the ID of the container called name, or "".
 func (e *Engine) nameOwner(name string) string {
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return "" // also keeps "../x" out of the index directory
 	}
 	id, err := os.Readlink(filepath.Join(e.namesDir(), name))

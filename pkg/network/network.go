@@ -17,7 +17,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 )
 
@@ -188,8 +187,6 @@ func (n *Network) Gateway() net.IP {
 
 // IsDefault reports the default network (no name resolution, as in Docker).
 func (n *Network) IsDefault() bool { return n.Name == DefaultNetwork }
-
-var validNetworkName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 // IsPredefined reports the names Docker reserves for its own modes.
 func IsPredefined(name string) bool {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nerd-project/nerd/internal/names"
 	"os"
 	"sort"
 	"strings"
@@ -36,8 +37,8 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (*Network, error)
 	if o.Driver != "bridge" {
 		return nil, fmt.Errorf("plugin %q not found: only the bridge driver is supported", o.Driver)
 	}
-	if !validNetworkName.MatchString(o.Name) {
-		return nil, fmt.Errorf("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+	if !names.Valid(o.Name, 1) {
+		return nil, fmt.Errorf("invalid network name %q: only %s are allowed", o.Name, names.Allowed)
 	}
 	if IsPredefined(o.Name) {
 		return nil, fmt.Errorf("%w: network with name %s already exists", ErrExists, o.Name)

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nerd-project/nerd/internal/fsutil"
+	"github.com/nerd-project/nerd/internal/names"
 )
 
 // DefaultDriver is the only driver: a directory on the host, or the
@@ -111,34 +112,14 @@ func (s *Store) Lock() (*Tx, error) {
 // Unlock releases the lock.
 func (tx *Tx) Unlock() { _ = tx.lock.Unlock() }
 
-// validName is the local driver's rule (Docker's
-// [a-zA-Z0-9][a-zA-Z0-9_.-]+), checked by hand rather than with regexp:
-// the monitor links this package (to remove anonymous volumes) and every
-// package it links costs each idle monitor memory.
-func validName(name string) bool {
-	if len(name) < 2 || !isAlnum(name[0]) {
-		return false
-	}
-	for i := 1; i < len(name); i++ {
-		if c := name[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
 // ValidateName checks name with Docker's rule and message.
 func ValidateName(name string) error {
 	if len(name) == 1 {
 		return fmt.Errorf("%w: volume name is too short, names should be at least two alphanumeric characters", ErrInvalid)
 	}
-	if !validName(name) {
+	if !names.Valid(name, 2) {
 		return fmt.Errorf("%w: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path",
-			ErrInvalid, name, "[a-zA-Z0-9][a-zA-Z0-9_.-]")
+			ErrInvalid, name, names.Allowed)
 	}
 	return nil
 }
@@ -252,7 +233,7 @@ func validateOptions(o map[string]string) error {
 
 // Get reads volume name.
 func (s *Store) Get(name string) (*Volume, error) {
-	if !validName(name) {
+	if !names.Valid(name, 2) {
 		return nil, fmt.Errorf("get %s: %w", name, ErrNotFound)
 	}
 	var v Volume
