@@ -135,6 +135,9 @@ func start(req *runcapi.Request) runcapi.Result {
 	if err != nil {
 		return failure(err)
 	}
+	// The cache lives beside libcontainer's state root, on tmpfs: one
+	// compile per profile per boot.
+	precompileSeccomp(cfg, filepath.Join(filepath.Dir(req.Root), "seccomp"))
 	c, err := libcontainer.Create(req.Root, req.ID, cfg)
 	if errors.Is(err, libcontainer.ErrExist) {
 		// Left over by a monitor that died (or a restart whose destroy
