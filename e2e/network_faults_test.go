@@ -37,7 +37,11 @@ func TestNetworkBadInput(t *testing.T) {
 		{[]string{"network", "create", "--subnet", e.Net.Subnet, "bad3"}, 1, `overlaps`},
 		{[]string{"network", "create", "bridge"}, 1, `already exists`},
 		{[]string{"network", "rm", "nosuchnet"}, 1, `network nosuchnet not found`},
-		{[]string{"network", "rm", "bridge"}, 1, `pre-defined network`},
+		{[]string{"network", "rm", "bridge"}, 1, `bridge is a pre-defined network and cannot be removed`},
+		{[]string{"network", "rm", "host"}, 1, `host is a pre-defined network and cannot be removed`},
+		{[]string{"network", "rm", "none"}, 1, `none is a pre-defined network and cannot be removed`},
+		{[]string{"network", "create", "host"}, 1, `already exists`},
+		{[]string{"network", "create", "none"}, 1, `already exists`},
 		{[]string{"network", "inspect", "nosuchnet"}, 1, `network nosuchnet not found`},
 		{[]string{"network", "create", "-d", "overlay", "bad4"}, 1, `not found`},
 	}
@@ -48,9 +52,29 @@ func TestNetworkBadInput(t *testing.T) {
 	if ids := e.containerIDs(); len(ids) != 0 {
 		t.Errorf("bad input left containers: %v", ids)
 	}
-	r := e.nerdOK("network", "ls", "-q")
-	if n := len(r.Lines()); n != 1 {
-		t.Errorf("bad input left networks:\n%s", r.Stdout)
+	// Docker's three predefined networks, and nothing else.
+	r := e.nerdOK("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}")
+	if r.Stdout != "bridge bridge local\nhost host local\nnone null local\n" {
+		t.Errorf("bad input left networks, or the predefined ones are not listed:\n%s", r.Stdout)
+	}
+	if r := e.nerdOK("network", "ls", "-q", "--filter", "type=custom"); r.Stdout != "" {
+		t.Errorf("ls --filter type=custom: %q, want nothing", r.Stdout)
+	}
+	// host and none are modes: inspectable, never connected to.
+	r = e.nerdOK("network", "inspect", "-f", "{{.Name}} {{.Driver}} {{len .IPAM.Config}}", "host", "none")
+	if r.Stdout != "host host 0\nnone null 0\n" {
+		t.Errorf("inspect host none: %q", r.Stdout)
+	}
+	hostID := strings.TrimSpace(e.nerdOK("network", "inspect", "-f", "{{.Id}}", "host").Stdout)
+	if again := strings.TrimSpace(e.nerdOK("network", "inspect", "-f", "{{.Id}}", hostID[:12]).Stdout); again != hostID {
+		t.Errorf("host network by ID prefix: %q, want %q", again, hostID)
+	}
+	e.runD(withSleeper("--name", "conn", "busybox")...)
+	e.nerdFail(1, []string{"network", "connect", "host", "conn"}, `container cannot be disconnected from host network or connected to host network`)
+	e.nerdFail(1, []string{"network", "disconnect", "none", "conn"}, `container cannot be disconnected from none network or connected to none network`)
+	e.nerdOK("rm", "-f", "conn")
+	if r := e.nerdOK("network", "prune", "-f"); strings.Contains(r.Stdout, "host") || strings.Contains(r.Stdout, "none") {
+		t.Errorf("network prune removed a predefined network:\n%s", r.Stdout)
 	}
 	// A second user network gets a subnet that overlaps nothing.
 	e.nerdOK("network", "create", "n1")

@@ -22,6 +22,9 @@ func (e *Engine) Connect(ctx context.Context, c *Container, ref string, ec *cont
 	if err != nil {
 		return err
 	}
+	if n.IsMode() {
+		return modeConflict(n)
+	}
 	if ec == nil {
 		ec = &container.EndpointConfig{}
 	}
@@ -70,6 +73,9 @@ func (e *Engine) Disconnect(ctx context.Context, c *Container, ref string, force
 	}
 	name := ref
 	if n, err := m.Get(ref); err == nil {
+		if n.IsMode() {
+			return modeConflict(n)
+		}
 		name = n.Name
 	} else if !force {
 		return err
@@ -105,4 +111,10 @@ func (e *Engine) Disconnect(ctx context.Context, c *Container, ref string, force
 	}
 	c.Record = rec
 	return nil
+}
+
+// modeConflict is Docker's refusal to connect to or disconnect from host
+// or none.
+func modeConflict(n *network.Network) error {
+	return fmt.Errorf("container cannot be disconnected from %s network or connected to %s network", n.Name, n.Name)
 }

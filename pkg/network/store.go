@@ -181,12 +181,20 @@ func (m *Manager) list() ([]*Network, error) {
 	return out, nil
 }
 
-// List returns every network (the default one included), by name.
+// List returns every network (the predefined bridge, host and none
+// included), by name.
 func (m *Manager) List() ([]*Network, error) {
-	if _, err := m.Default(); err != nil {
+	def, err := m.Default()
+	if err != nil {
 		return nil, err
 	}
-	return m.list()
+	all, err := m.list()
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, m.predefined(def)...)
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all, nil
 }
 
 // Default is the default network, created on first use.
@@ -257,7 +265,7 @@ func (m *Manager) Remove(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if n.IsDefault() {
+	if IsPredefined(n.Name) {
 		return fmt.Errorf("%s is a pre-defined network and cannot be removed", n.Name)
 	}
 	l, err := m.lock()
@@ -288,7 +296,7 @@ func (m *Manager) Prune(ctx context.Context, keep func(*Network) bool) ([]string
 	}
 	var removed []string
 	for _, n := range all {
-		if n.IsDefault() || (keep != nil && keep(n)) {
+		if IsPredefined(n.Name) || (keep != nil && keep(n)) {
 			continue
 		}
 		if err := m.Remove(ctx, n.Name); err == nil {
