@@ -60,6 +60,11 @@ func newEnv(t testing.TB) *env {
 		if err := unmountUnder(dir); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
+		// The engine's runtime dir (/run/nerd/<hash>: network markers, the
+		// seccomp cache) goes with the data root.
+		if err := safeRemoveAll(e.runtimeDir()); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
 	})
 	return e
 }
