@@ -32,7 +32,10 @@ build:
 	@# container's init loads a seccomp filter compiled (and cached) by the
 	@# helper instead of compiling the profile with libseccomp every start.
 	sh third_party/runc/patch.sh $(OUT)/runc-patched
-	CGO_ENABLED=1 $(GO) build -trimpath $(SHIM_RUNC_PATCHED) -ldflags '-s -w' -o $(OUT)/bin/nerd-shim-runc ./cmd/nerd-shim/nerd-shim-runc
+	@# Static, as runc's own releases: it is executed twice per start (helper,
+	@# then the container's init), and without the dynamic loader each exec
+	@# is ~0.7 ms faster.
+	CGO_ENABLED=1 $(GO) build -trimpath $(SHIM_RUNC_PATCHED),netgo,osusergo -ldflags "-s -w -linkmode external -extldflags -static" -o $(OUT)/bin/nerd-shim-runc ./cmd/nerd-shim/nerd-shim-runc
 	@# --init mounts a static init into the container, as Docker's docker-init
 	@# (which is tini): ship Debian's tini-static as nerd-init.
 	@if [ -x "$(TINI_STATIC)" ]; then install -m 0755 "$(TINI_STATIC)" $(OUT)/bin/nerd-init; \
