@@ -194,7 +194,7 @@ func TestNetworkKillMonitor(t *testing.T) {
 	out, _ := sh(t, "iptables-save", "-t", "nat")
 	for _, line := range strings.Split(out, "\n") {
 		for _, p := range e.Net.poolPrefixes() {
-			if strings.Contains(line, p) && strings.Contains(line, "DNAT") {
+			if strings.Contains(line, p) && strings.Contains(line, "-j DNAT") {
 				t.Errorf("DNAT rule left: %s", line)
 			}
 		}

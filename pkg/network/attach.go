@@ -77,17 +77,20 @@ func (m *Manager) attach(ctx context.Context, rec *container.Record, a *Attachme
 	if err := m.ensureRules(ctx, n); err != nil {
 		return nil, err
 	}
-	var ports []PortMapping
-	if withPorts {
-		ports = a.Ports
-	}
 	ec := rec.Networks[name]
 	if ec == nil {
 		ec = &container.EndpointConfig{}
 	}
-	ep, err := m.cniAdd(ctx, n, rec.ID, nsPath, ifName, ports, ec.IPv4, ec.MacAddress)
+	ep, err := m.cniAdd(ctx, n, rec.ID, nsPath, ifName, ec.IPv4, ec.MacAddress)
 	if err != nil {
 		return nil, fmt.Errorf("attaching to network %s: %w", name, err)
+	}
+	if withPorts && len(a.Ports) > 0 {
+		if err := m.publish(ctx, n.Bridge(), rec.ID, ep.IP, a.Ports); err != nil {
+			_ = m.cniDel(ctx, n, rec.ID, ep, nil)
+			return nil, fmt.Errorf("attaching to network %s: %w", name, err)
+		}
+		ep.Ports, ep.PortDriver = true, PortDriverNerd
 	}
 	ep.Aliases = ec.Aliases
 	if id, err := newID(); err == nil {
@@ -111,11 +114,21 @@ func (m *Manager) detachAll(ctx context.Context, id string, a *Attachment) []err
 }
 
 func (m *Manager) detach(ctx context.Context, id string, a *Attachment, ep *Endpoint) error {
-	n, err := m.read(ep.Network)
-	if err != nil {
-		return fmt.Errorf("detaching from network %s: %w", ep.Network, err)
+	var errs []error
+	if ep.Ports && ep.PortDriver == PortDriverNerd {
+		// Before anything that can fail: the rules need no network.
+		if err := m.unpublish(ctx, id, ep.IP, a.Ports); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := m.cniDel(ctx, n, id, ep, a.Ports); err != nil {
+	n, err := m.read(ep.Network)
+	if err == nil {
+		err = m.cniDel(ctx, n, id, ep, a.Ports)
+	}
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("detaching from network %s: %w", ep.Network, err)
 	}
 	return nil

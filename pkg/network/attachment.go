@@ -35,9 +35,12 @@ type Endpoint struct {
 	Gateway    string   `json:"Gateway"`
 	MacAddress string   `json:"MacAddress"`
 	Aliases    []string `json:"Aliases,omitempty"`
-	// Ports is true on the endpoint that carries the port mappings, so
-	// teardown passes them again.
+	// Ports is true on the endpoint that carries the port mappings.
 	Ports bool `json:"Ports,omitempty"`
+	// PortDriver says how they were applied: "nerd" (nerd's DNAT rules,
+	// removed by the container's ID), or "" with Ports from an older nerd
+	// (portmap, whose DEL needs the mappings again).
+	PortDriver string `json:"PortDriver,omitempty"`
 }
 
 // PortMapping is one published port, host port resolved.

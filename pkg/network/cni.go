@@ -14,11 +14,11 @@ import (
 
 const cniVersion = "1.0.0"
 
-// conflist is the CNI plugin chain of a network. withPorts adds portmap:
-// only containers that publish ports pay for it, and teardown must build
-// the same chain again (portmap's DEL does nothing without the mappings).
-// Masquerading and forwarding are per-bridge rules of nerd's own (see
-// rules.go), not per-container plugin work.
+// conflist is the CNI plugin chain of a network: bridge and host-local.
+// Masquerading, forwarding and published ports are rules of nerd's own
+// (rules.go, hostports.go), not per-container plugin work. withPorts adds
+// portmap, which only tears down what an older nerd published through it
+// (portmap's DEL does nothing without the mappings).
 func (m *Manager) conflist(n *Network, withPorts bool) map[string]any {
 	c := n.IPAM.Config[0]
 	_, sn, _ := net.ParseCIDR(c.Subnet)
@@ -62,10 +62,10 @@ func (m *Manager) conflistFile(name string) string {
 	return filepath.Join(m.dir(), name+".conflist")
 }
 
-// writeConflist keeps the full chain on disk beside the network for people
-// and tools that look (nerd itself builds the chain per container).
+// writeConflist keeps the chain on disk beside the network for people and
+// tools that look (nerd itself builds the chain per container).
 func (m *Manager) writeConflist(n *Network) {
-	data, err := json.MarshalIndent(m.conflist(n, true), "", "  ")
+	data, err := json.MarshalIndent(m.conflist(n, false), "", "  ")
 	if err == nil {
 		_ = fsutil.WriteFileAtomic(m.conflistFile(n.Name), data, 0o644)
 	}
@@ -107,16 +107,16 @@ func runtimeConf(id, netns, ifName string, ports []PortMapping, ip, mac string) 
 }
 
 // cniAdd attaches netns to network n and returns the endpoint.
-func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName string, ports []PortMapping, ip, mac string) (*Endpoint, error) {
-	list, err := m.confList(n, len(ports) > 0)
+func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName, ip, mac string) (*Endpoint, error) {
+	list, err := m.confList(n, false)
 	if err != nil {
 		return nil, err
 	}
-	res, err := m.cni().AddNetworkList(ctx, list, runtimeConf(id, netns, ifName, ports, ip, mac))
+	res, err := m.cni().AddNetworkList(ctx, list, runtimeConf(id, netns, ifName, nil, ip, mac))
 	if err != nil {
 		// libcni does not undo the plugins that succeeded before the one
-		// that failed (an address, DNAT rules): DEL the whole chain.
-		_ = m.cni().DelNetworkList(ctx, list, runtimeConf(id, "", ifName, ports, "", ""))
+		// that failed (an address): DEL the whole chain.
+		_ = m.cni().DelNetworkList(ctx, list, runtimeConf(id, "", ifName, nil, "", ""))
 		return nil, err
 	}
 	var r struct {
@@ -138,7 +138,7 @@ func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName stri
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, err
 	}
-	ep := &Endpoint{Network: n.Name, NetworkID: n.ID, IfName: ifName, Ports: len(ports) > 0}
+	ep := &Endpoint{Network: n.Name, NetworkID: n.ID, IfName: ifName}
 	for _, ipc := range r.IPs {
 		a, sn, err := net.ParseCIDR(ipc.Address)
 		if err != nil || a.To4() == nil {
@@ -160,9 +160,11 @@ func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName stri
 
 // cniDel detaches an endpoint. The netns is never passed: by poststop the
 // container's netns is gone (or its pid reused), and bridge's DEL without
-// a netns still releases the address; the veth died with the netns.
+// a netns still releases the address; the veth died with the netns. An
+// endpoint whose ports portmap published (an older nerd) gets portmap's
+// DEL with the same mappings.
 func (m *Manager) cniDel(ctx context.Context, n *Network, id string, ep *Endpoint, ports []PortMapping) error {
-	if !ep.Ports {
+	if !ep.Ports || ep.PortDriver != "" {
 		ports = nil
 	}
 	list, err := m.confList(n, len(ports) > 0)

@@ -22,23 +22,39 @@ type rule struct {
 // outbound masquerade, and forwarding accepted to and from the bridge even
 // when another engine set the FORWARD policy to DROP. An internal network
 // gets drops instead: nothing leaves or enters it but through the bridge.
+//
+// Then what published ports (hostports.go) need on every bridge: traffic
+// to a published port from 127.0.0.1, and from a container of the bridge
+// through the host's address (hairpin), is masqueraded to the gateway's
+// address, so the replies come back through the host to be un-DNAT'd.
+// Only DNAT'd connections: direct traffic between containers keeps its
+// source address (with br_netfilter, bridged packets pass POSTROUTING
+// too). The bridge has route_localnet for the first of these, so what
+// arrives from it for 127.0.0.0/8 is dropped before routing: a container
+// must not reach the host's loopback services (replies to the host's
+// 127.0.0.1 are still addressed to the gateway there).
 func bridgeRules(n *Network) []rule {
 	br := n.Bridge()
 	tag := []string{"-m", "comment", "--comment", "nerd:" + br}
 	mk := func(table, chain string, spec ...string) rule {
 		return rule{table, chain, append(spec, tag...)}
 	}
+	ports := []rule{
+		mk("nat", "POSTROUTING", "-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"),
+		mk("nat", "POSTROUTING", "-s", n.Subnet().String(), "-o", br, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"),
+		mk("raw", "PREROUTING", "-d", "127.0.0.0/8", "-i", br, "-j", "DROP"),
+	}
 	if n.Internal {
-		return []rule{
+		return append([]rule{
 			mk("filter", "FORWARD", "-i", br, "!", "-o", br, "-j", "DROP"),
 			mk("filter", "FORWARD", "-o", br, "!", "-i", br, "-j", "DROP"),
-		}
+		}, ports...)
 	}
-	return []rule{
+	return append([]rule{
 		mk("nat", "POSTROUTING", "-s", n.Subnet().String(), "!", "-o", br, "-j", "MASQUERADE"),
 		mk("filter", "FORWARD", "-i", br, "-j", "ACCEPT"),
 		mk("filter", "FORWARD", "-o", br, "-j", "ACCEPT"),
-	}
+	}, ports...)
 }
 
 // iptables runs iptables (whichever backend the host's iptables is, the
@@ -53,8 +69,16 @@ func iptables(ctx context.Context, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// rulesMarker says the bridge's rules are in place. Its name changes with
+// the set of rules, so a nerd that adds more rules adds them although an
+// older one marked the bridge done in this boot.
 func (m *Manager) rulesMarker(n *Network) string {
-	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules")
+	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules2")
+}
+
+// oldRulesMarkers are the markers of earlier sets of rules.
+func (m *Manager) oldRulesMarkers(n *Network) []string {
+	return []string{filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules")}
 }
 
 // ensureRules adds the bridge's rules once per boot (the marker lives on
@@ -91,6 +115,9 @@ func (m *Manager) releaseNetwork(ctx context.Context, n *Network) {
 		}
 	}
 	_ = os.Remove(m.rulesMarker(n))
+	for _, f := range m.oldRulesMarkers(n) {
+		_ = os.Remove(f)
+	}
 	if l, err := netlink.LinkByName(n.Bridge()); err == nil {
 		if _, ok := l.(*netlink.Bridge); ok {
 			_ = netlink.LinkDel(l)
@@ -102,9 +129,18 @@ func (m *Manager) releaseNetwork(ctx context.Context, n *Network) {
 // container (of any data root, or of another CNI user) has a mapping.
 var hostportChains = []string{"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-MASQ"}
 
-// cleanupSharedChains removes portmap's shared nat chains and the jumps to
-// them when they hold nothing container-specific. Callers hold the lock.
+// cleanupSharedChains removes the host-wide nat chains when they hold no
+// container's rule: nerd's NERD-HOSTPORTS, and the shared chains portmap
+// (of an older nerd, or another CNI user) creates and never removes.
+// Callers hold the lock.
 func (m *Manager) cleanupSharedChains(ctx context.Context) {
+	cleanupHostports(ctx)
+	cleanupPortmapChains(ctx)
+}
+
+// cleanupPortmapChains removes portmap's shared nat chains and the jumps
+// to them when they hold nothing container-specific.
+func cleanupPortmapChains(ctx context.Context) {
 	dnat, err := iptables(ctx, "-t", "nat", "-S", "CNI-HOSTPORT-DNAT")
 	if err != nil {
 		return // no such chain: nothing to do
