@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -63,12 +64,18 @@ func (m *Manager) conflistFile(name string) string {
 }
 
 // writeConflist keeps the chain on disk beside the network for people and
-// tools that look (nerd itself builds the chain per container).
+// tools that look (nerd itself builds the chain per container). It is
+// rewritten only when it differs: the attach of every container calls it,
+// and an atomic write is an fsync.
 func (m *Manager) writeConflist(n *Network) {
 	data, err := json.MarshalIndent(m.conflist(n, false), "", "  ")
-	if err == nil {
-		_ = fsutil.WriteFileAtomic(m.conflistFile(n.Name), data, 0o644)
+	if err != nil {
+		return
 	}
+	if old, err := os.ReadFile(m.conflistFile(n.Name)); err == nil && bytes.Equal(old, data) {
+		return
+	}
+	_ = fsutil.WriteFileAtomic(m.conflistFile(n.Name), data, 0o644)
 }
 
 func (m *Manager) cni() *libcni.CNIConfig {
