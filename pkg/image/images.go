@@ -170,6 +170,12 @@ func manifestMediaType(raw []byte, m ocispec.Manifest) string {
 // (nginx = docker.io/library/nginx:latest), by full ID, or by an
 // unambiguous ID prefix.
 func (s *Store) Get(nameOrID string) (*Image, error) {
+	// By name, load only the image the index names (names are unique in
+	// it): run and create look their image up every time, and loading
+	// every image of a big store costs two reads and a parse each.
+	if img, err := s.getByName(nameOrID); img != nil || err != nil {
+		return img, err
+	}
 	images, err := s.List()
 	if err != nil {
 		return nil, err
@@ -177,6 +183,40 @@ func (s *Store) Get(nameOrID string) (*Image, error) {
 	img, err := find(images, nameOrID)
 	if err != nil {
 		return nil, err
+	}
+	return img, nil
+}
+
+// getByName is Get's fast path for a tag: the image, or nil when the
+// index has no such name (Get then tries IDs and digests).
+func (s *Store) getByName(nameOrID string) (*Image, error) {
+	ref, err := ParseReference(nameOrID)
+	if err != nil || ref.Digest() != "" {
+		return nil, nil
+	}
+	idx, err := s.index.read()
+	if err != nil {
+		return nil, err
+	}
+	var target digest.Digest
+	for _, d := range idx.Manifests {
+		if entryName(d) == ref.String() {
+			target = d.Digest
+			break
+		}
+	}
+	if target == "" {
+		return nil, nil
+	}
+	var entries []ocispec.Descriptor
+	for _, d := range idx.Manifests {
+		if d.Digest == target {
+			entries = append(entries, d)
+		}
+	}
+	img, err := s.load(entries)
+	if err != nil {
+		return nil, nil // a damaged entry: let the full lookup decide
 	}
 	return img, nil
 }

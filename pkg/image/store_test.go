@@ -240,3 +240,45 @@ func TestBadReferences(t *testing.T) {
 		}
 	}
 }
+
+// Get by name loads only the named image, and must give the same answer
+// as the full lookup: every name of the image, a moved tag, IDs, digests.
+func TestGetByNameAmongMany(t *testing.T) {
+	host := testRegistry(t)
+	s := openStore(t)
+	ctx := context.Background()
+	ids := map[string]v1.Hash{}
+	for _, n := range []string{"a", "b", "c"} {
+		img := pushRandom(t, host+"/team/"+n+":v1", 1)
+		ids[n], _ = img.ConfigName()
+		if _, err := s.Pull(ctx, mustRef(t, host+"/team/"+n+":v1"), PullOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Tag(host+"/team/b:v1", mustRef(t, "shared:tag")); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{
+		host + "/team/a:v1": "a", host + "/team/b:v1": "b", "shared:tag": "b",
+		"docker.io/library/shared:tag": "b", ids["c"].String(): "c", ids["c"].Hex[:12]: "c",
+	} {
+		img, err := s.Get(ref)
+		if err != nil || img.ID.String() != ids[want].String() {
+			t.Errorf("Get(%s) = %v, %v; want image %s", ref, img, err, want)
+			continue
+		}
+		if want == "b" && len(img.Names) != 2 {
+			t.Errorf("Get(%s): names %v, want both of b's", ref, img.Names)
+		}
+	}
+	// The tag moves to c: Get follows it.
+	if err := s.Tag(host+"/team/c:v1", mustRef(t, "shared:tag")); err != nil {
+		t.Fatal(err)
+	}
+	if img, err := s.Get("shared:tag"); err != nil || img.ID.String() != ids["c"].String() {
+		t.Errorf("Get(shared:tag) after the tag moved: %v, %v", img, err)
+	}
+	if _, err := s.Get("nosuch:tag"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(nosuch:tag): %v, want not found", err)
+	}
+}
