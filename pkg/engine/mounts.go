@@ -38,6 +38,13 @@ type copyUp struct {
 // image VOLUME nothing else covers. Named volumes that do not exist yet
 // are created, as with Docker.
 func (e *Engine) beginVolumes(rec *container.Record) (*volumeSession, error) {
+	if hc := &rec.HostConfig; len(hc.VolumesFrom) == 0 && len(hc.Binds) == 0 &&
+		len(hc.Mounts) == 0 && len(rec.Config.Volumes) == 0 {
+		// No mount at all: nothing for volume rm/prune to race with, so
+		// creates without volumes do not queue behind each other's lock.
+		rec.MountPoints = nil
+		return &volumeSession{}, nil
+	}
 	tx, err := e.volumes.Lock()
 	if err != nil {
 		return nil, err
@@ -52,6 +59,9 @@ func (e *Engine) beginVolumes(rec *container.Record) (*volumeSession, error) {
 
 // end releases the lock; a failed create first removes the volumes it made.
 func (s *volumeSession) end(committed bool) {
+	if s.tx == nil {
+		return
+	}
 	if !committed {
 		for _, n := range s.created {
 			_ = s.tx.Remove(n)
