@@ -77,8 +77,8 @@ func (m *Manager) WriteHosts(dir string, rec *container.Record, a *Attachment) e
 // ResolvConf is the container's resolv.conf. On a user-defined network the
 // nameserver is the network's responder (the gateway), which forwards what
 // it does not know to the host's resolvers or the container's --dns. On
-// the default network it is the host's, loopback nameservers removed as
-// Docker does, with --dns/--dns-search/--dns-option replacing their
+// the default network it is the host's, loopback and IPv6 nameservers
+// removed as Docker does, with --dns/--dns-search/--dns-option replacing their
 // parts. hostNet keeps the host's file as it is.
 func ResolvConf(hostResolv string, rec *container.Record, responder string, hostNet bool) string {
 	hc := &rec.HostConfig
@@ -93,7 +93,10 @@ func ResolvConf(hostResolv string, rec *container.Record, responder string, host
 		}
 		switch f[0] {
 		case "nameserver":
-			if len(f) > 1 && (hostNet || !isLoopback(f[1])) {
+			// Docker's legacy-network rule: loopback servers answer only
+			// in the host's namespace, and IPv6 ones are unreachable from
+			// a network without IPv6 (nerd's are IPv4 only).
+			if len(f) > 1 && (hostNet || !isLoopback(f[1]) && validIPv4(f[1])) {
 				servers = append(servers, f[1])
 			}
 		case "search", "domain":

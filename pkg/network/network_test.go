@@ -67,9 +67,9 @@ func TestHostsAndResolvConf(t *testing.T) {
 			t.Errorf("hosts lacks %q:\n%s", want, got)
 		}
 	}
-	host := "# generated\nnameserver 127.0.0.53\nnameserver 192.0.2.1\nsearch example.org\noptions edns0\n"
+	host := "# generated\nnameserver 127.0.0.53\nnameserver 192.0.2.1\nnameserver 2001:db8::1\nsearch example.org\noptions edns0\n"
 	rc := ResolvConf(host, rec, "", false)
-	if strings.Contains(rc, "127.0.0.53") || !strings.Contains(rc, "nameserver 192.0.2.1") || !strings.Contains(rc, "search example.org") {
+	if strings.Contains(rc, "127.0.0.53") || strings.Contains(rc, "2001:db8::1") || !strings.Contains(rc, "nameserver 192.0.2.1") || !strings.Contains(rc, "search example.org") {
 		t.Errorf("default network resolv.conf:\n%s", rc)
 	}
 	if rc := ResolvConf(host, rec, "10.2.0.1", false); !strings.HasPrefix(rc, "nameserver 10.2.0.1\n") {
