@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/nerd-project/nerd/pkg/container"
@@ -127,6 +128,9 @@ func ResolvConf(hostResolv string, rec *container.Record, responder string, host
 	if len(hc.DNSOptions) > 0 {
 		options = hc.DNSOptions
 	}
+	if responder != "" {
+		options = withNdots0(options)
+	}
 	var b strings.Builder
 	for _, o := range other {
 		b.WriteString(o + "\n")
@@ -141,6 +145,27 @@ func ResolvConf(hostResolv string, rec *container.Record, responder string, host
 		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
 	}
 	return b.String()
+}
+
+// withNdots0 is Docker's option for a container asking an embedded
+// resolver: ndots:0 (a name is tried as it is before the search domains),
+// unless a valid ndots is set; an invalid one is dropped.
+func withNdots0(options []string) []string {
+	var out []string
+	has := false
+	for _, o := range options {
+		if v, ok := strings.CutPrefix(o, "ndots:"); ok {
+			if n, err := strconv.Atoi(v); err != nil || n < 0 {
+				continue
+			}
+			has = true
+		}
+		out = append(out, o)
+	}
+	if !has {
+		out = append(out, "ndots:0")
+	}
+	return out
 }
 
 // HostNameservers are the host's resolvers (loopback ones included: the

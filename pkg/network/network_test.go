@@ -72,12 +72,15 @@ func TestHostsAndResolvConf(t *testing.T) {
 	if strings.Contains(rc, "127.0.0.53") || strings.Contains(rc, "2001:db8::1") || !strings.Contains(rc, "nameserver 192.0.2.1") || !strings.Contains(rc, "search example.org") {
 		t.Errorf("default network resolv.conf:\n%s", rc)
 	}
-	if rc := ResolvConf(host, rec, "10.2.0.1", false); !strings.HasPrefix(rc, "nameserver 10.2.0.1\n") {
+	if rc := ResolvConf(host, rec, "10.2.0.1", false); rc != "nameserver 10.2.0.1\nsearch example.org\noptions edns0 ndots:0\n" {
 		t.Errorf("user network resolv.conf:\n%s", rc)
 	}
 	rec.HostConfig.DNS, rec.HostConfig.DNSSearch, rec.HostConfig.DNSOptions = []string{"9.9.9.9"}, []string{"a.b"}, []string{"ndots:2"}
 	if rc := ResolvConf(host, rec, "", false); rc != "nameserver 9.9.9.9\nsearch a.b\noptions ndots:2\n" {
 		t.Errorf("--dns resolv.conf:\n%q", rc)
+	}
+	if rc := ResolvConf(host, rec, "10.2.0.1", false); rc != "nameserver 10.2.0.1\nsearch a.b\noptions ndots:2\n" {
+		t.Errorf("user network resolv.conf with --dns-option ndots:2:\n%q", rc)
 	}
 	if rc := ResolvConf("nameserver 127.0.0.1\n", &container.Record{}, "", false); !strings.Contains(rc, "8.8.8.8") {
 		t.Errorf("only loopback servers: %q", rc)
