@@ -7,13 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/nerd-project/nerd/internal/names"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/nerd-project/nerd/internal/fsutil"
+	"github.com/nerd-project/nerd/internal/names"
+	"github.com/nerd-project/nerd/pkg/container"
 )
 
 // CreateOptions are `network create`'s flags.
@@ -274,7 +276,7 @@ func (m *Manager) Remove(ctx context.Context, ref string) error {
 	}
 	defer l.Unlock()
 	if users := m.users(n.Name); len(users) > 0 {
-		return fmt.Errorf("error while removing network: network %s id %s %w", n.Name, n.ID, ErrInUse)
+		return fmt.Errorf("error while removing network: network %s %w (%s)", n.Name, ErrInUse, m.endpointList(n, users))
 	}
 	m.releaseNetwork(ctx, n)
 	if err := os.Remove(m.file(n.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -284,6 +286,30 @@ func (m *Manager) Remove(ctx context.Context, ref string) error {
 	_ = os.Remove(m.conflistFile(n.Name))
 	m.cleanupSharedChains(ctx)
 	return nil
+}
+
+// endpointList names the users of n as Docker's refusal does:
+// name:"web" id:"<endpoint ID, 12>", one per container. A stopped
+// container, which Docker would not count, has no endpoint: its own short
+// ID stands in.
+func (m *Manager) endpointList(n *Network, users []string) string {
+	var out []string
+	for _, id := range users {
+		dir := filepath.Join(m.containersDir(), id)
+		name, short := id[:12], id[:12]
+		if rec, err := container.ReadRecord(container.Paths{Dir: dir}); err == nil {
+			name = strings.TrimPrefix(rec.Name, "/")
+		}
+		if a, err := ReadAttachment(dir); err == nil {
+			for _, ep := range a.Endpoints {
+				if ep.NetworkID == n.ID && len(ep.EndpointID) >= 12 {
+					short = ep.EndpointID[:12]
+				}
+			}
+		}
+		out = append(out, fmt.Sprintf("name:%q id:%q", name, short))
+	}
+	return strings.Join(out, ", ")
 }
 
 // Prune removes the user networks no container uses, and tears down the
