@@ -125,8 +125,24 @@ func (e *Engine) networkHooks() (*specs.Hooks, error) {
 // resolves at create: the network names (an ID or prefix becomes the
 // name), and rejects an unknown one.
 func (e *Engine) prepareNetworks(rec *container.Record, want map[string]*container.EndpointConfig) error {
+	// Without -h (the record has the short ID), dockerd gives a container
+	// of the host's network the host's name, and one sharing another
+	// container's network that container's hostname and domain name.
+	defaultHostname := rec.Config.Hostname == "" || len(rec.ID) >= 12 && rec.Config.Hostname == rec.ID[:12]
 	switch mode := rec.HostConfig.NetworkMode; {
-	case mode == "none", mode == "host", strings.HasPrefix(mode, "container:"):
+	case mode == "host":
+		if h, err := os.Hostname(); err == nil && h != "" && defaultHostname {
+			rec.Config.Hostname = h
+		}
+		rec.Networks = nil
+		return nil
+	case strings.HasPrefix(mode, "container:"):
+		if t, err := e.Get(strings.TrimPrefix(mode, "container:")); err == nil && defaultHostname {
+			rec.Config.Hostname, rec.Config.Domainname = t.Config.Hostname, t.Config.Domainname
+		}
+		rec.Networks = nil
+		return nil
+	case mode == "none":
 		rec.Networks = nil
 		return nil
 	case len(want) == 0:
