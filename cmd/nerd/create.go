@@ -176,6 +176,9 @@ func createContainer(ctx context.Context, app *cli.App, eng *engine.Engine, cmd 
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range co.net.warnings {
+		fmt.Fprintf(app.Err, "WARNING: %s\n", w)
+	}
 	if err := writeCidfile(co.cidfile, c.ID); err != nil {
 		_ = eng.Remove(ctx, c, engine.RemoveOptions{Force: true})
 		return nil, err

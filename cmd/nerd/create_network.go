@@ -25,6 +25,9 @@ type networkFlags struct {
 	dnsOptions []string
 	publish    []string
 	publishAll bool
+	// warnings are dockerd's create warnings, printed once the container
+	// exists ("WARNING: …" on stderr).
+	warnings []string
 }
 
 func addNetworkFlags(f *pflag.FlagSet, n *networkFlags) {
@@ -74,8 +77,11 @@ func (n *networkFlags) apply(cfg *container.Config, hc *container.HostConfig) (m
 		}
 	}
 	hc.NetworkMode = mode
-	if mode == "host" && len(n.publish) > 0 {
+	if mode == "host" && (len(n.publish) > 0 || n.publishAll) {
 		// Docker warns and ignores; so does nerd.
+		if len(n.publish) > 0 {
+			n.warnings = append(n.warnings, "Published ports are discarded when using host network mode")
+		}
 		n.publish, n.publishAll = nil, false
 	}
 	if special(mode) {
