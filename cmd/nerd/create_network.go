@@ -55,14 +55,20 @@ func (n *networkFlags) apply(cfg *container.Config, hc *container.HostConfig) (m
 	bad := func(err error) (map[string]*container.EndpointConfig, error) { return nil, cli.FlagError(err) }
 	mode := engine.DefaultNetworkMode()
 	var names []string
+	typed := map[string]bool{}
 	for _, v := range n.networks {
 		for _, name := range strings.Split(v, ",") {
+			if name == "" {
+				continue
+			}
+			if typed[name] {
+				return bad(fmt.Errorf("network %q is specified multiple times", name))
+			}
+			typed[name] = true
 			if name == "default" {
 				name = "bridge"
 			}
-			if name != "" {
-				names = append(names, name)
-			}
+			names = append(names, name)
 		}
 	}
 	if len(names) > 0 {
@@ -70,9 +76,14 @@ func (n *networkFlags) apply(cfg *container.Config, hc *container.HostConfig) (m
 	}
 	special := func(m string) bool { return m == "none" || m == "host" || strings.HasPrefix(m, "container:") }
 	if len(names) > 1 {
+		// The Docker CLI's rule, and none of the special modes with
+		// anything else.
+		user, other := false, false
 		for _, m := range names {
-			if special(m) {
-				return nil, errors.New("conflicting options: cannot attach both user-defined and non-user-defined network-modes")
+			user = user || !special(m) && m != "bridge"
+			other = other || special(m) || m == "bridge"
+			if special(m) || user && other {
+				return bad(errors.New("conflicting options: cannot attach both user-defined and non-user-defined network-modes"))
 			}
 		}
 	}
@@ -85,17 +96,23 @@ func (n *networkFlags) apply(cfg *container.Config, hc *container.HostConfig) (m
 		n.publish, n.publishAll = nil, false
 	}
 	if special(mode) {
+		// dockerd's validateNetContainerMode, in its order.
+		ctr := strings.HasPrefix(mode, "container:")
 		switch {
 		case mode == "container:":
 			return bad(fmt.Errorf("invalid network mode: %s", mode))
-		case len(n.publish) > 0 || n.publishAll:
-			if mode != "host" {
-				return nil, errors.New("conflicting options: port publishing and the container type network mode")
-			}
-		case strings.HasPrefix(mode, "container:") && (len(n.dns) > 0 || len(n.addHosts) > 0):
-			return nil, errors.New("conflicting options: dns and the network mode")
-		case strings.HasPrefix(mode, "container:") && cfg.Hostname != "":
+		case ctr && cfg.Hostname != "":
 			return nil, errors.New("conflicting options: hostname and the network mode")
+		case ctr && len(n.dns) > 0:
+			return nil, errors.New("conflicting options: dns and the network mode")
+		case ctr && len(n.addHosts) > 0:
+			return nil, errors.New("conflicting options: custom host-to-IP mapping and the network mode")
+		case (ctr || mode == "host") && n.mac != "":
+			return nil, errors.New("conflicting options: mac-address and the network mode")
+		case ctr && (len(n.publish) > 0 || n.publishAll):
+			return nil, errors.New("conflicting options: port publishing and the container type network mode")
+		case ctr && len(cfg.ExposedPorts) > 0:
+			return nil, errors.New("conflicting options: port exposing and the container type network mode")
 		}
 		if len(n.aliases) > 0 || n.ip != "" {
 			return nil, errors.New("network-scoped alias is supported only for containers in user defined networks")
