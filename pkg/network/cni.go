@@ -20,12 +20,16 @@ const cniVersion = "1.0.0"
 // (rules.go, hostports.go), not per-container plugin work. withPorts adds
 // portmap, which only tears down what an older nerd published through it
 // (portmap's DEL does nothing without the mappings).
-func (m *Manager) conflist(n *Network, withPorts bool) map[string]any {
+//
+// staticIP is an address asked for with --ip: it may lie anywhere in the
+// subnet, as with Docker (the ip-range is where addresses are picked), so
+// host-local gets the whole subnet when it is outside the range.
+func (m *Manager) conflist(n *Network, withPorts bool, staticIP string) map[string]any {
 	c := n.IPAM.Config[0]
 	_, sn, _ := net.ParseCIDR(c.Subnet)
 	rng := map[string]any{"subnet": c.Subnet, "gateway": c.Gateway}
-	if c.IPRange != "" {
-		_, r, _ := net.ParseCIDR(c.IPRange)
+	_, r, _ := net.ParseCIDR(c.IPRange)
+	if r != nil && (staticIP == "" || r.Contains(net.ParseIP(staticIP))) {
 		start, end := r.IP.Mask(r.Mask), lastIP(r)
 		if start.Equal(sn.IP.Mask(sn.Mask)) {
 			start = nthIP(sn, 1)
@@ -68,7 +72,7 @@ func (m *Manager) conflistFile(name string) string {
 // rewritten only when it differs: the attach of every container calls it,
 // and an atomic write is an fsync.
 func (m *Manager) writeConflist(n *Network) {
-	data, err := json.MarshalIndent(m.conflist(n, false), "", "  ")
+	data, err := json.MarshalIndent(m.conflist(n, false, ""), "", "  ")
 	if err != nil {
 		return
 	}
@@ -82,8 +86,8 @@ func (m *Manager) cni() *libcni.CNIConfig {
 	return libcni.NewCNIConfigWithCacheDir(m.opts.CNIPath, m.cacheDir(), nil)
 }
 
-func (m *Manager) confList(n *Network, withPorts bool) (*libcni.NetworkConfigList, error) {
-	data, err := json.Marshal(m.conflist(n, withPorts))
+func (m *Manager) confList(n *Network, withPorts bool, staticIP string) (*libcni.NetworkConfigList, error) {
+	data, err := json.Marshal(m.conflist(n, withPorts, staticIP))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +119,7 @@ func runtimeConf(id, netns, ifName string, ports []PortMapping, ip, mac string) 
 
 // cniAdd attaches netns to network n and returns the endpoint.
 func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName, ip, mac string) (*Endpoint, error) {
-	list, err := m.confList(n, false)
+	list, err := m.confList(n, false, ip)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +178,7 @@ func (m *Manager) cniDel(ctx context.Context, n *Network, id string, ep *Endpoin
 	if !ep.Ports || ep.PortDriver != "" {
 		ports = nil
 	}
-	list, err := m.confList(n, len(ports) > 0)
+	list, err := m.confList(n, len(ports) > 0, "")
 	if err != nil {
 		return err
 	}
