@@ -31,6 +31,9 @@ func (e *Engine) Connect(ctx context.Context, c *Container, ref string, ec *cont
 	if n.IsDefault() && (len(ec.Aliases) > 0 || ec.IPv4 != "") {
 		return errors.New("network-scoped alias is supported only for containers in user defined networks")
 	}
+	if ec.IPv4 != "" && !n.Subnet().Contains(parseIP(ec.IPv4)) {
+		return fmt.Errorf("invalid endpoint settings: no configured subnet or ip-range contain the IP address %s", ec.IPv4)
+	}
 	l, err := fsutil.LockExclusive(c.Paths.Lock())
 	if err != nil {
 		return err
