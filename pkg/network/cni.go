@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -119,6 +120,15 @@ func runtimeConf(id, netns, ifName string, ports []PortMapping, ip, mac string) 
 
 // cniAdd attaches netns to network n and returns the endpoint.
 func (m *Manager) cniAdd(ctx context.Context, n *Network, id, netns, ifName, ip, mac string) (*Endpoint, error) {
+	if ip != "" {
+		// Docker's refusal of a taken --ip (host-local's would be "is not
+		// available in range set"): the gateway, or an address host-local
+		// holds for another container (a file named by it).
+		_, err := os.Stat(filepath.Join(m.ipamDir(), n.Name, ip))
+		if ip == n.IPAM.Config[0].Gateway || err == nil {
+			return nil, errors.New("Address already in use")
+		}
+	}
 	list, err := m.confList(n, false, ip)
 	if err != nil {
 		return nil, err
