@@ -49,6 +49,9 @@ type PortMapping struct {
 	HostPort      int    `json:"HostPort"`
 	ContainerPort int    `json:"ContainerPort"`
 	Protocol      string `json:"Protocol"`
+	// HostPortEnd, in a wanted mapping only, makes HostPort..HostPortEnd
+	// a range to take the first free port of (-p 8000-8010:80).
+	HostPortEnd int `json:"-"`
 }
 
 func attachmentFile(dir string) string { return filepath.Join(dir, "network.json") }

@@ -97,11 +97,12 @@ func TestSplitRule(t *testing.T) {
 func TestWanted(t *testing.T) {
 	rec := &container.Record{}
 	rec.Config.ExposedPorts = map[string]struct{}{"80/tcp": {}, "53/udp": {}}
-	rec.HostConfig.PortBindings = map[string][]container.PortBinding{"80/tcp": {{HostIP: "127.0.0.1", HostPort: "8080"}}}
+	rec.HostConfig.PortBindings = map[string][]container.PortBinding{"80/tcp": {{HostIP: "127.0.0.1", HostPort: "8080"}}, "81/tcp": {{HostPort: "9000-9010"}}}
 	rec.HostConfig.PublishAllPorts = true
 	w := Wanted(rec)
-	if len(w) != 2 || w[0] != (PortMapping{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}) ||
-		w[1] != (PortMapping{ContainerPort: 53, Protocol: "udp"}) {
+	if len(w) != 3 || w[0] != (PortMapping{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}) ||
+		w[1] != (PortMapping{HostPort: 9000, HostPortEnd: 9010, ContainerPort: 81, Protocol: "tcp"}) ||
+		w[2] != (PortMapping{ContainerPort: 53, Protocol: "udp"}) {
 		t.Errorf("Wanted = %+v", w)
 	}
 }

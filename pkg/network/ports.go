@@ -58,16 +58,33 @@ func (m *Manager) Reserve(ctx context.Context, dir string, rec *container.Record
 	res := &Reservation{}
 	var got []PortMapping
 	for _, p := range wanted {
-		if p.HostPort == 0 {
-			if hp := prev[portKey(p)]; hp != 0 {
+		lo, hi := p.HostPort, p.HostPortEnd
+		if hp := prev[portKey(p)]; hp != 0 && (lo == 0 || hi > lo && hp >= lo && hp <= hi) {
+			q := p
+			q.HostPort, q.HostPortEnd = hp, 0
+			if f, err := bindPort(q); err == nil {
+				res.Files = append(res.Files, f)
+				got = append(got, q)
+				continue
+			}
+		}
+		if hi > lo {
+			var f *os.File
+			err := ErrPortInUse
+			for hp := lo; hp <= hi && f == nil; hp++ {
 				q := p
-				q.HostPort = hp
-				if f, err := bindPort(q); err == nil {
+				q.HostPort, q.HostPortEnd = hp, 0
+				if f, err = bindPort(q); err == nil {
 					res.Files = append(res.Files, f)
 					got = append(got, q)
-					continue
 				}
 			}
+			if f == nil {
+				res.Close()
+				return nil, fmt.Errorf("driver failed programming external connectivity on endpoint %s (%s): failed to bind port %s:%d-%d/%s: Error starting userland proxy: %w",
+					rec.Name, rec.ID[:12], hostIPOrAny(p.HostIP), lo, hi, p.Protocol, err)
+			}
+			continue
 		}
 		f, port, err := bindPortResolve(p)
 		if err != nil {
@@ -108,8 +125,13 @@ func Wanted(rec *container.Record) []PortMapping {
 		if err != nil {
 			return
 		}
-		hp, _ := strconv.Atoi(b.HostPort)
-		out = append(out, PortMapping{HostIP: b.HostIP, HostPort: hp, ContainerPort: cp, Protocol: proto})
+		lo, hi, _ := strings.Cut(b.HostPort, "-")
+		hp, _ := strconv.Atoi(lo)
+		end, _ := strconv.Atoi(hi)
+		if end <= hp {
+			end = 0
+		}
+		out = append(out, PortMapping{HostIP: b.HostIP, HostPort: hp, HostPortEnd: end, ContainerPort: cp, Protocol: proto})
 	}
 	keys := make([]string, 0, len(rec.HostConfig.PortBindings))
 	for k := range rec.HostConfig.PortBindings {

@@ -11,7 +11,8 @@ import (
 
 // ParsePortSpecs parses -p values, [IP:][HOSTPORT:]PORT[/PROTO] with port
 // ranges (8000-8001:80-81), into Docker's ExposedPorts and PortBindings
-// ("80/tcp" → host sides). A missing host port means a random one.
+// ("80/tcp" → host sides). A missing host port means a random one, a host
+// range for one port (8000-8010:80) the first free port of the range.
 func ParsePortSpecs(specs []string) (map[string]struct{}, map[string][]container.PortBinding, error) {
 	exposed := map[string]struct{}{}
 	bindings := map[string][]container.PortBinding{}
@@ -64,7 +65,9 @@ func parsePortSpec(s string, exposed map[string]struct{}, bindings map[string][]
 		if hStart, hEnd, err = parsePortRange(hostPart); err != nil {
 			return fmt.Errorf("invalid hostPort: %s", hostPart)
 		}
-		if hEnd-hStart != cEnd-cStart {
+		// A host range for one container port is Docker's dynamic range:
+		// the host port is the first free one of it.
+		if hEnd-hStart != cEnd-cStart && cEnd != cStart {
 			return fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", ctrPart, hostPart)
 		}
 	}
@@ -72,7 +75,10 @@ func parsePortSpec(s string, exposed map[string]struct{}, bindings map[string][]
 		key := fmt.Sprintf("%d/%s", cStart+i, proto)
 		exposed[key] = struct{}{}
 		b := container.PortBinding{HostIP: ip}
-		if hostPart != "" {
+		switch {
+		case hostPart != "" && cEnd == cStart && hEnd != hStart:
+			b.HostPort = fmt.Sprintf("%d-%d", hStart, hEnd)
+		case hostPart != "":
 			b.HostPort = strconv.Itoa(hStart + i)
 		}
 		bindings[key] = append(bindings[key], b)
