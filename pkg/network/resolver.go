@@ -25,6 +25,12 @@ func (m *Manager) dnsPidFile(n *Network) string {
 	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".dns.pid")
 }
 
+// dnsLogFile is the responder's log (dns.Start's: the pid file's name
+// with .log); it outlives a stop, and goes with the network.
+func (m *Manager) dnsLogFile(n *Network) string {
+	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".dns.log")
+}
+
 // refreshDNS rewrites the records of the named networks and starts or
 // stops their responders. Callers hold the lock.
 func (m *Manager) refreshDNS(ctx context.Context, names ...string) error {

@@ -107,6 +107,7 @@ func (m *Manager) ensureRules(ctx context.Context, n *Network) error {
 // rules and bridge. Callers hold the lock and know nothing uses it.
 func (m *Manager) releaseNetwork(ctx context.Context, n *Network) {
 	m.stopDNS(ctx, n)
+	_ = os.Remove(m.dnsLogFile(n))
 	for _, r := range bridgeRules(n) {
 		for i := 0; i < 8; i++ {
 			if _, err := iptables(ctx, append([]string{"-t", r.table, "-D", r.chain}, r.spec...)...); err != nil {
