@@ -33,6 +33,10 @@ type rule struct {
 // arrives from it for 127.0.0.0/8 is dropped before routing: a container
 // must not reach the host's loopback services (replies to the host's
 // 127.0.0.1 are still addressed to the gateway there).
+//
+// Last, the bridge's two rules in the shared isolation chains (below):
+// what comes in from it and goes out to another nerd bridge is dropped,
+// published ports aside.
 func bridgeRules(n *Network) []rule {
 	br := n.Bridge()
 	tag := []string{"-m", "comment", "--comment", "nerd:" + br}
@@ -43,6 +47,8 @@ func bridgeRules(n *Network) []rule {
 		mk("nat", "POSTROUTING", "-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"),
 		mk("nat", "POSTROUTING", "-s", n.Subnet().String(), "-o", br, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"),
 		mk("raw", "PREROUTING", "-d", "127.0.0.0/8", "-i", br, "-j", "DROP"),
+		mk("filter", isolationChain1, "-i", br, "!", "-o", br, "-m", "conntrack", "!", "--ctstate", "DNAT", "-j", isolationChain2),
+		mk("filter", isolationChain2, "-o", br, "-j", "DROP"),
 	}
 	if n.Internal {
 		return append([]rule{
@@ -69,16 +75,32 @@ func iptables(ctx context.Context, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// Networks are isolated from each other as Docker's are: two filter
+// chains shared by every data root, as dockerd's DOCKER-ISOLATION-STAGE-1
+// and -2. The first holds, per bridge, "in from it and out elsewhere: go
+// to the second", which holds, per bridge, "out to it: DROP"; FORWARD
+// jumps to the first before anything else of nerd's. A connection to a
+// published port (DNAT'd) may cross: it reaches the other network through
+// the host's address, as with Docker's userland proxy.
+const (
+	isolationChain1 = "NERD-ISOLATION-1"
+	isolationChain2 = "NERD-ISOLATION-2"
+)
+
+// isolationJump is the FORWARD rule leading to the isolation chains.
+var isolationJump = []string{"FORWARD", "-m", "comment", "--comment", "nerd", "-j", isolationChain1}
+
 // rulesMarker says the bridge's rules are in place. Its name changes with
 // the set of rules, so a nerd that adds more rules adds them although an
 // older one marked the bridge done in this boot.
 func (m *Manager) rulesMarker(n *Network) string {
-	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules2")
+	return filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules3")
 }
 
 // oldRulesMarkers are the markers of earlier sets of rules.
 func (m *Manager) oldRulesMarkers(n *Network) []string {
-	return []string{filepath.Join(m.runDir(), n.Name+"."+n.ID[:12]+".rules")}
+	base := filepath.Join(m.runDir(), n.Name+"."+n.ID[:12])
+	return []string{base + ".rules", base + ".rules2"}
 }
 
 // ensureRules adds the bridge's rules once per boot (the marker lives on
@@ -87,6 +109,13 @@ func (m *Manager) ensureRules(ctx context.Context, n *Network) error {
 	marker := m.rulesMarker(n)
 	if _, err := os.Stat(marker); err == nil {
 		return nil
+	}
+	for _, c := range []string{isolationChain2, isolationChain1} {
+		if _, err := iptables(ctx, "-t", "filter", "-S", c); err != nil {
+			if _, err := iptables(ctx, "-t", "filter", "-N", c); err != nil {
+				return fmt.Errorf("network %s: %w", n.Name, err)
+			}
+		}
 	}
 	for _, r := range bridgeRules(n) {
 		if _, err := iptables(ctx, append([]string{"-t", r.table, "-C", r.chain}, r.spec...)...); err == nil {
@@ -99,6 +128,16 @@ func (m *Manager) ensureRules(ctx context.Context, n *Network) error {
 		if _, err := iptables(ctx, append([]string{"-t", r.table, op, r.chain}, r.spec...)...); err != nil {
 			return fmt.Errorf("network %s: %w", n.Name, err)
 		}
+	}
+	// The bridge's ACCEPT rules went first in FORWARD: the jump to the
+	// isolation chains goes back above them, in one transaction.
+	jump := strings.Join(isolationJump[1:], " ")
+	in := "*filter\n-I FORWARD 1 " + jump + "\nCOMMIT\n"
+	if _, err := iptables(ctx, append([]string{"-t", "filter", "-C"}, isolationJump...)...); err == nil {
+		in = "*filter\n-D FORWARD " + jump + "\n-I FORWARD 1 " + jump + "\nCOMMIT\n"
+	}
+	if err := iptablesRestore(ctx, in); err != nil {
+		return fmt.Errorf("network %s: %w", n.Name, err)
 	}
 	return os.WriteFile(marker, nil, 0o644)
 }
@@ -137,6 +176,26 @@ var hostportChains = []string{"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SETMARK", "CNI-
 func (m *Manager) cleanupSharedChains(ctx context.Context) {
 	cleanupHostports(ctx)
 	cleanupPortmapChains(ctx)
+	cleanupIsolation(ctx)
+}
+
+// cleanupIsolation removes the isolation chains and the jump to them when
+// no bridge has a rule in them.
+func cleanupIsolation(ctx context.Context) {
+	for _, c := range []string{isolationChain1, isolationChain2} {
+		if out, err := iptables(ctx, "-t", "filter", "-S", c); err == nil && strings.Contains(out, "-A "+c+" ") {
+			return // still in use
+		}
+	}
+	for i := 0; i < 8; i++ {
+		if _, err := iptables(ctx, append([]string{"-t", "filter", "-D"}, isolationJump...)...); err != nil {
+			break
+		}
+	}
+	for _, c := range []string{isolationChain1, isolationChain2} {
+		_, _ = iptables(ctx, "-t", "filter", "-F", c)
+		_, _ = iptables(ctx, "-t", "filter", "-X", c)
+	}
 }
 
 // cleanupPortmapChains removes portmap's shared nat chains and the jumps
