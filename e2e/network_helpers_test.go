@@ -139,27 +139,39 @@ func (e *env) cleanupNetworks(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.Root, "networks")); err != nil {
 		return
 	}
+	// The user networks' bridges are known from their files, which
+	// prune removes: read them first.
+	bridges := e.userBridges()
 	if r := e.within(60*time.Second).nerd("network", "prune", "-f"); r.Code != 0 {
 		t.Errorf("cleanup: network prune failed:\n%s", r)
 	}
-	if left := e.netLeftovers(); len(left) > 0 {
+	if left := e.netLeftovers(bridges...); len(left) > 0 {
 		t.Errorf("cleanup: network leftovers:\n  %s", strings.Join(left, "\n  "))
 	}
 }
 
-// netLeftovers lists what the host still has of the env's networks.
-func (e *env) netLeftovers() []string {
-	needles := append([]string{e.Net.Bridge, e.Net.Prefix}, e.Net.poolPrefixes()...)
-	// User networks' bridges are br-<id12>: find them from the store.
+// userBridges are the bridges of the env's user networks (br-<id12>),
+// from the store.
+func (e *env) userBridges() []string {
+	var out []string
 	if ents, err := os.ReadDir(filepath.Join(e.Root, "networks")); err == nil {
 		for _, ent := range ents {
 			if data, err := os.ReadFile(filepath.Join(e.Root, "networks", ent.Name())); err == nil {
 				if i := strings.Index(string(data), `"br-`); i >= 0 && len(data) > i+16 {
-					needles = append(needles, string(data[i+1:i+16]))
+					out = append(out, string(data[i+1:i+16]))
 				}
 			}
 		}
 	}
+	return out
+}
+
+// netLeftovers lists what the host still has of the env's networks: its
+// default bridge, subnets, and bridges (the user networks' ones, which
+// the caller read before removing the networks).
+func (e *env) netLeftovers(bridges ...string) []string {
+	needles := append([]string{e.Net.Bridge, e.Net.Prefix}, e.Net.poolPrefixes()...)
+	needles = append(needles, bridges...)
 	var left []string
 	for _, src := range [][]string{{"iptables-save"}, {"nft", "list", "ruleset"}, {"ip", "-o", "link"}, {"ip", "-o", "addr"}} {
 		out, err := exec.Command(src[0], src[1:]...).Output()
