@@ -271,17 +271,17 @@ func TestNetworkAuditDNSLifecycle(t *testing.T) {
 	// The default bridge runs no responder and resolves no names (its
 	// containers ask the host's resolvers: --dns 127.0.0.1, where nothing
 	// listens, keeps the probe on the machine), while the address answers.
-	e.runD(withSleeper("--name", "b1", "busybox")...)
-	ip := strings.TrimSpace(e.nerdOK("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "b1").Stdout)
+	e.runD(withSleeper("--name", "plainx", "busybox")...)
+	ip := strings.TrimSpace(e.nerdOK("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "plainx").Stdout)
 	if n := len(responders(e.Net.Prefix + "1")); n != 0 || listening53(t, e.Net.Prefix+"1") {
 		t.Errorf("the default bridge has a responder (%d)", n)
 	}
 	if r := e.nerdOK("run", "--rm", "busybox", "cat", "/etc/resolv.conf"); strings.Contains(r.Stdout, e.Net.Prefix) {
 		t.Errorf("the default bridge's resolv.conf names the bridge:\n%s", r.Stdout)
 	}
-	r := e.nerd("run", "--rm", "--dns", "127.0.0.1", "busybox", "sh", "-c", "ping -c1 -W3 "+ip+" >/dev/null && echo by-ip; grep -c b1 /etc/hosts; ping -c1 -W1 b1 || echo no-name")
+	r := e.nerd("run", "--rm", "--dns", "127.0.0.1", "busybox", "sh", "-c", "ping -c1 -W3 "+ip+" >/dev/null && echo by-ip; grep -cw plainx /etc/hosts; ping -c1 -W1 plainx || echo no-name")
 	if !strings.HasPrefix(r.Stdout, "by-ip\n0\n") || !strings.HasSuffix(r.Stdout, "no-name\n") {
-		t.Errorf("default bridge: want b1 reachable by address only:\n%s", r)
+		t.Errorf("default bridge: want plainx reachable by address only:\n%s", r)
 	}
 }
 
