@@ -19,17 +19,24 @@ func TestNetworkUserDNS(t *testing.T) {
 			t.Errorf("user network: want %q in:\n%s", want, r.Stdout)
 		}
 	}
-	// A name nobody has is NXDOMAIN, not a hang.
-	r = e.within(30*1e9).nerd("run", "--rm", "--network", "appnet", "busybox", "nslookup", "nosuchname")
-	if r.Code == 0 {
-		t.Errorf("nslookup nosuchname succeeded:\n%s", r)
+	// Names the responder does not know are forwarded: to a resolver of
+	// the test's own (--dns), so no query leaves the machine. A name
+	// nobody has is NXDOMAIN, not a hang.
+	tr := newTestResolver(t, newTestHost(t), map[string]string{})
+	r = e.within(30*1e9).nerd("run", "--rm", "--network", "appnet", "--dns", tr.Addr, "busybox", "nslookup", "nosuchname")
+	if r.Code == 0 || !tr.wasAsked("nosuchname") {
+		t.Errorf("nslookup nosuchname: want the test resolver asked and a failure:\n%s", r)
 	}
 
-	// Default bridge: no names.
+	// Default bridge: no names (the container asks the test resolver,
+	// which knows none).
 	e.runD(withSleeper("--name", "plain1", "busybox")...)
-	r = e.nerd("run", "--rm", "busybox", "sh", "-c", "ping -c1 -W1 plain1")
+	r = e.nerd("run", "--rm", "--dns", tr.Addr, "busybox", "sh", "-c", "ping -c1 -W1 plain1")
 	if r.Code == 0 {
 		t.Errorf("the default bridge resolved a container name:\n%s", r)
+	}
+	if !tr.wasAsked("plain1") {
+		t.Errorf("the default bridge container did not ask its resolver for plain1")
 	}
 	// The network is in use: rm refuses.
 	e.nerdFail(1, []string{"network", "rm", "appnet"}, `has active endpoints`)
