@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/nerd-project/nerd/internal/cli"
 	"github.com/nerd-project/nerd/internal/cli/opts"
 	"github.com/nerd-project/nerd/pkg/container"
@@ -194,22 +195,31 @@ func resolveImage(ctx context.Context, app *cli.App, store *image.Store, co *cre
 	default:
 		return nil, cli.FlagError(fmt.Errorf("invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", co.pull))
 	}
-	if co.pull != "always" {
-		img, err := store.Get(co.image)
-		if err == nil {
-			return img, nil
-		}
-		if !errors.Is(err, image.ErrNotFound) {
-			return nil, err
-		}
-		if co.pull == "never" {
-			return nil, fmt.Errorf("No such image: %s", ref.Familiar())
-		}
-		fmt.Fprintf(app.Err, "Unable to find image '%s' locally\n", ref.Familiar())
-	}
 	platform, err := parsePlatform(co.platform)
 	if err != nil {
 		return nil, err
+	}
+	if co.pull != "always" {
+		img, err := store.Get(co.image)
+		switch {
+		case err == nil && (platform == nil || platformMatches(img, *platform)):
+			return img, nil
+		case err == nil:
+			// dockerd: a local image of another platform is not found,
+			// so it is pulled for the platform asked for.
+			if co.pull == "never" {
+				return nil, fmt.Errorf("image with reference %s was found but does not match the specified platform: wanted %s, actual: %s",
+					co.image, platformString(*platform), imagePlatform(img))
+			}
+		case !errors.Is(err, image.ErrNotFound):
+			return nil, err
+		case co.pull == "never":
+			return nil, fmt.Errorf("No such image: %s", ref.Familiar())
+		}
+		// -q: nothing about the pull, not even this (docker/cli).
+		if !co.quiet {
+			fmt.Fprintf(app.Err, "Unable to find image '%s' locally\n", ref.Familiar())
+		}
 	}
 	// Pull progress goes to stderr so stdout carries only the container's
 	// output (or ID), as with Docker.
@@ -224,6 +234,35 @@ func resolveImage(ctx context.Context, app *cli.App, store *image.Store, co *cre
 
 // toCreate turns the flags into the engine's options, with Docker's
 // validation errors.
+// platformMatches tells whether img was built for p (os, architecture,
+// and variant when both name one; arm64 is arm64/v8).
+func platformMatches(img *image.Image, p v1.Platform) bool {
+	c := img.Config
+	if c.OS != p.OS || c.Architecture != p.Architecture {
+		return false
+	}
+	norm := func(arch, v string) string {
+		if arch == "arm64" && v == "" {
+			return "v8"
+		}
+		return v
+	}
+	iv, pv := norm(c.Architecture, c.Variant), norm(p.Architecture, p.Variant)
+	return iv == "" || pv == "" || iv == pv
+}
+
+func imagePlatform(img *image.Image) string {
+	return platformString(v1.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant})
+}
+
+func platformString(p v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
 func (co *createOptions) toCreate(cmd *cobra.Command, img *image.Image) (engine.CreateOptions, error) {
 	f := cmd.Flags()
 	env, err := buildEnv(co.env, co.envFile)
