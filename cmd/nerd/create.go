@@ -76,6 +76,9 @@ type createOptions struct {
 	runtime     string
 	expose      []string
 	mountOptions
+
+	// detach is run -d (no flag of its own here): nothing is attached.
+	detach bool
 }
 
 func newCreateCommand(app *cli.App) *cobra.Command {
@@ -278,6 +281,11 @@ func (co *createOptions) toCreate(cmd *cobra.Command, img *image.Image) (engine.
 		Tty: co.tty, OpenStdin: co.interactive, StdinOnce: co.interactive,
 		AttachStdin: co.interactive, AttachStdout: true, AttachStderr: true,
 		Env: env, Cmd: co.args, WorkingDir: co.workdir, Labels: labels, StopSignal: co.stopSignal,
+	}
+	if co.detach {
+		// docker run -d: no stream attached, and stdin stays open when an
+		// attach's input ends (StdinOnce is for the client that runs it).
+		cfg.AttachStdin, cfg.AttachStdout, cfg.AttachStderr, cfg.StdinOnce = false, false, false, false
 	}
 	if f.Changed("stop-timeout") {
 		t := co.stopTimeout

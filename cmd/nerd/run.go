@@ -55,6 +55,7 @@ func runRun(ctx context.Context, app *cli.App, cmd *cobra.Command, opts *runOpti
 	if err != nil {
 		return runError(err)
 	}
+	co.detach = opts.detach
 	c, err := createContainer(ctx, app, eng, cmd, co)
 	if err != nil {
 		return runError(err)
