@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/nerd-project/nerd/internal/cli"
@@ -25,13 +26,30 @@ func run() int {
 		name = "nerd"
 	}
 	app := cli.NewApp(name)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// SIGINT and SIGTERM cancel the command's context; the first one is
+	// kept for the exit status.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var caught atomic.Int32
+	go func() {
+		if s, ok := (<-sigs).(syscall.Signal); ok {
+			caught.Store(int32(s))
+		}
+		cancel()
+	}()
 
 	root := newRootCommand(app)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
+	}
+	if sig := caught.Load(); sig != 0 && errors.Is(err, context.Canceled) {
+		// Ended by the user's signal: like the Docker CLI, no error
+		// message, and the status of a process that signal killed.
+		return 128 + int(sig)
 	}
 	var se *cli.StatusError
 	if errors.As(err, &se) && se.Status == "" {

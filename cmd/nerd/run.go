@@ -147,7 +147,8 @@ func runError(err error) error {
 		return &cli.StatusError{Status: se.Msg, Code: se.Code}
 	}
 	var st *cli.StatusError
-	if errors.As(err, &st) {
+	if errors.As(err, &st) || errors.Is(err, context.Canceled) {
+		// A cancel is the user's signal: main turns it into 128+n.
 		return err
 	}
 	return &cli.StatusError{Status: err.Error(), Code: 125}
