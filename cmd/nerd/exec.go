@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nerd-project/nerd/internal/cli"
@@ -65,7 +66,7 @@ func runExec(ctx context.Context, app *cli.App, opts *execOptions, ref string, a
 		Args: args, Env: env, WorkingDir: opts.workdir, User: opts.user, Tty: opts.tty, Privileged: opts.privileged,
 	})
 	if err != nil {
-		return err
+		return execStartError(err)
 	}
 	cl, err := container.Dial(c.Paths)
 	if err != nil {
@@ -73,7 +74,10 @@ func runExec(ctx context.Context, app *cli.App, opts *execOptions, ref string, a
 	}
 	s, err := cl.Exec(ctx, proc, container.ExecOptions{Detach: opts.detach, Stdin: opts.interactive})
 	if err != nil {
-		return runError(err)
+		if opts.detach {
+			return runError(err)
+		}
+		return execStartError(err)
 	}
 	if opts.detach {
 		return s.Close()
@@ -81,4 +85,19 @@ func runExec(ctx context.Context, app *cli.App, opts *execOptions, ref string, a
 	defer s.Close()
 	code, err := streamContainer(ctx, app, eng, c, s, streamOptions{stdin: opts.interactive, tty: opts.tty, detachKeys: opts.detachKeys})
 	return sessionResult(code, err)
+}
+
+// execStartError is an exec whose process could not be started (a user or
+// working directory that does not exist, …): dockerd records exit code 126
+// for it, 127 when the command is not found. A container that stopped
+// meanwhile is an ordinary failure (1).
+func execStartError(err error) error {
+	var re *container.RequestError
+	switch {
+	case errors.As(err, &re) && re.Code != 0:
+		return &cli.StatusError{Status: re.Msg, Code: re.Code}
+	case errors.Is(err, container.ErrNotRunning), errors.Is(err, container.ErrNoMonitor), errors.Is(err, context.Canceled):
+		return err
+	}
+	return &cli.StatusError{Status: err.Error(), Code: 126}
 }
