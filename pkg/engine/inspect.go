@@ -73,7 +73,7 @@ func (e *Engine) Inspect(c *Container) InspectResponse {
 		Args:    c.Args,
 		State: InspectState{
 			Status:     st.Status,
-			Running:    st.Status == container.StatusRunning || st.Status == container.StatusPaused,
+			Running:    st.Running(), // dockerd: also while restarting (Pid 0)
 			Paused:     st.Status == container.StatusPaused,
 			Restarting: st.Status == container.StatusRestarting,
 			OOMKilled:  st.OOMKilled,
