@@ -250,7 +250,11 @@ func (e *Engine) removeContainer(ctx context.Context, c *Container, opts RemoveO
 	e.refresh(c)
 	if c.State.Running() {
 		if !opts.Force {
-			return fmt.Errorf("%w: cannot remove container \"/%s\": container is running: stop the container before removing or force remove", ErrConflict, c.Name)
+			// dockerd's texts (daemon/delete.go).
+			if c.State.Status == container.StatusPaused {
+				return fmt.Errorf("%w: cannot remove container \"/%s\": container is paused and must be unpaused first", ErrConflict, c.Name)
+			}
+			return fmt.Errorf("%w: cannot remove container \"/%s\": container is %s: stop the container before removing or force remove", ErrConflict, c.Name, c.State.Status)
 		}
 		if cl, err := e.client(c); err == nil {
 			_ = cl.Kill(ctx, int(syscall.SIGKILL), true)
