@@ -212,23 +212,7 @@ func TestMonitorPidReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = decoy.Process.Kill(); _ = decoy.Wait() })
-	path := filepath.Join(e.Root, "containers", id, "state.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["MonitorPid"] = decoy.Process.Pid
-	b, _ = json.Marshal(m)
-	if err := os.WriteFile(path+".e2e", b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path+".e2e", path); err != nil {
-		t.Fatal(err)
-	}
+	e.editState(id, func(m map[string]any) { m["MonitorPid"] = decoy.Process.Pid })
 
 	if s := e.psStatus("pr"); s == "" || strings.HasPrefix(s, "Up") {
 		t.Errorf("a record whose monitor pid was reused: ps -a STATUS %q, want not Up", s)
@@ -240,5 +224,56 @@ func TestMonitorPidReused(t *testing.T) {
 	e.assertGone(id)
 	if !procAlive(decoy.Process.Pid) {
 		t.Errorf("rm -f killed the process that reused the monitor's pid")
+	}
+}
+
+// editState changes fields of the container's state.json (the documented
+// record, DESIGN.md) the way an atomic writer would: for the situations a
+// test cannot wait for (a reused pid, hours gone by).
+func (e *env) editState(id string, edit func(map[string]any)) {
+	e.t.Helper()
+	path := filepath.Join(e.Root, "containers", id, "state.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	edit(m)
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(path+".e2e", b, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.Rename(path+".e2e", path); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// Docker's STATUS strings for times a test cannot wait for: "Up 3
+// minutes", "Exited (0) 2 hours ago" (the state's times moved back).
+func TestPsStatusTimes(t *testing.T) {
+	t.Parallel()
+	e := newContainerEnv(t)
+	ex := e.runD("--name", "old", "busybox", "true")
+	e.within(30*time.Second).nerdOK("wait", "old")
+	e.editState(ex, func(m map[string]any) {
+		m["StartedAt"] = time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339Nano)
+		m["FinishedAt"] = time.Now().Add(-2*time.Hour - time.Minute).UTC().Format(time.RFC3339Nano)
+	})
+	if s := e.psStatus("old"); s != "Exited (0) 2 hours ago" {
+		t.Errorf("STATUS %q, want \"Exited (0) 2 hours ago\"", s)
+	}
+	up := e.runD(withSleeper("--name", "up", "busybox")...)
+	e.editState(up, func(m map[string]any) {
+		m["StartedAt"] = time.Now().Add(-3*time.Minute - 10*time.Second).UTC().Format(time.RFC3339Nano)
+	})
+	if s := e.psStatus("up"); s != "Up 3 minutes" {
+		t.Errorf("STATUS %q, want \"Up 3 minutes\"", s)
+	}
+	e.nerdOK("create", "--name", "cr", "busybox")
+	if s := e.psStatus("cr"); s != "Created" {
+		t.Errorf("STATUS %q, want Created", s)
 	}
 }
