@@ -30,6 +30,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nerd-project/nerd/cmd/nerd-shim/internal/cgroupwarm"
 	"github.com/nerd-project/nerd/internal/fsutil"
 	"github.com/nerd-project/nerd/pkg/container"
 )
@@ -90,6 +91,9 @@ func main() {
 	if err := fs.Parse(os.Args[1:]); err != nil || o.id == "" || o.dir == "" || o.runDir == "" {
 		report(result, container.StartResult{Error: "nerd-shim: usage: nerd-shim --id ID --dir DIR --run-dir DIR", Code: 125})
 		os.Exit(2)
+	}
+	if o.resume == "" {
+		cgroupwarm.Start()
 	}
 	m := newMonitor(o, result)
 	if o.resume != "" {

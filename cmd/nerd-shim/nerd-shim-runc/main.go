@@ -24,6 +24,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/nerd-project/nerd/cmd/nerd-shim/internal/cgroupwarm"
 	"github.com/nerd-project/nerd/cmd/nerd-shim/internal/runcapi"
 )
 
@@ -53,6 +54,9 @@ func main() {
 func run() runcapi.Result {
 	if len(os.Args) != 2 {
 		return failure(errors.New("usage: nerd-shim-runc OP (run by nerd-shim)"))
+	}
+	if op := os.Args[1]; op == runcapi.OpStart || op == runcapi.OpExec {
+		cgroupwarm.Start()
 	}
 	var req runcapi.Request
 	in := os.NewFile(runcapi.FdRequest, "request")
