@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -175,7 +176,28 @@ func (m *monitor) startInit() error {
 	m.cgroups = res.CgroupPaths
 	m.startedAt = time.Now().UTC()
 	m.mu.Unlock()
+	waitExec(res.Pid)
 	return nil
+}
+
+// initComm is the name libcontainer gives the container's init until it
+// executes the command.
+const initComm = "runc:[2:INIT]"
+
+// waitExec waits (briefly) until the container's init has executed the
+// command. libcontainer's start returns once the init is released, a
+// moment before its execve: a `top` or `exec` right after `run -d` must
+// already see the command, not libcontainer's init. It gives up after
+// 100 ms or when the process is gone.
+func waitExec(pid int) {
+	comm := "/proc/" + strconv.Itoa(pid) + "/comm"
+	for i := 0; i < 1000; i++ {
+		b, err := os.ReadFile(comm)
+		if err != nil || strings.TrimSpace(string(b)) != initComm {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 // killOrphan kills an init we cannot serve and lets destroy clean up.
