@@ -397,10 +397,13 @@ func cgroupDirs(id string) []string {
 // runtimeDir is the engine's runtime directory for this data root
 // (/run/nerd/<first 4 bytes of sha256(abs data root)>, DESIGN.md "State on
 // disk"); tests use it only to check for and remove leftovers.
-func (e *env) runtimeDir() string {
-	abs, err := filepath.Abs(e.Root)
+func (e *env) runtimeDir() string { return runtimeDirFor(e.Root) }
+
+// runtimeDirFor is the engine's runtime directory for data root root.
+func runtimeDirFor(root string) string {
+	abs, err := filepath.Abs(root)
 	if err != nil {
-		abs = e.Root
+		abs = root
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return filepath.Join("/run/nerd", hex.EncodeToString(sum[:4]))

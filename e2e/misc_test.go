@@ -135,6 +135,11 @@ func TestGlobalDataRootFlag(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	other := filepath.Join(e.Dir, "other-root")
+	t.Cleanup(func() {
+		if err := safeRemoveAll(runtimeDirFor(other)); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
 	e.nerdOK("--data-root", other, "pull", "busybox")
 	if !exists(filepath.Join(other, "content", "index.json")) || !exists(filepath.Join(other, "content", "oci-layout")) {
 		t.Errorf("--data-root %s has no OCI layout in content/", other)
