@@ -209,23 +209,11 @@ func TestAttachDetachKeys(t *testing.T) {
 	p.send("\x10\x11") // the default keys go to the container now
 	p.send("echo still-$((2+1))\r")
 	p.expect(`still-3`, 10*time.Second)
-	p.send("\x18x")
-	if code := p.wait(20 * time.Second); code != 0 {
-		t.Fatalf("detach with ctrl-x,x exited %d, want 0", code)
-	}
-	if s := e.status("dk"); s != "running" {
-		t.Fatalf("after detach the container is %q", s)
-	}
+	e.detach(t, p, "\x18x", "ctrl-x,x", "dk")
 	p = e.startPty("attach", "dk")
 	p.send("echo b-$((3+4))\r")
 	p.expect(`b-7`, 20*time.Second)
-	p.send("\x10\x11")
-	if code := p.wait(20 * time.Second); code != 0 {
-		t.Fatalf("detach with ctrl-p ctrl-q exited %d, want 0", code)
-	}
-	if s := e.status("dk"); s != "running" {
-		t.Fatalf("after detach the container is %q", s)
-	}
+	e.detach(t, p, "\x10\x11", "ctrl-p ctrl-q", "dk")
 }
 
 // run -it puts the user's terminal in raw mode: ctrl-c is a byte for the

@@ -90,6 +90,17 @@ func (e *env) runD(args ...string) string {
 	return id
 }
 
+// runRmOut runs `run --rm args…` as seen from subtest t and returns its
+// stdout; a failure is reported to t without stopping it.
+func (e *env) runRmOut(t *testing.T, args ...string) string {
+	t.Helper()
+	r := e.sub(t).nerd(append([]string{"run", "--rm"}, args...)...)
+	if r.Code != 0 {
+		t.Errorf("command failed:\n%s", r)
+	}
+	return r.Stdout
+}
+
 // withSleeper is args followed by the sleeper command.
 func withSleeper(args ...string) []string { return append(args, sleeper...) }
 

@@ -106,14 +106,7 @@ func TestRunNamespaceModes(t *testing.T) {
 func TestRunLimitsAndDevices(t *testing.T) {
 	t.Parallel()
 	e := newContainerEnv(t)
-	runOut := func(t *testing.T, args ...string) string {
-		t.Helper()
-		r := e.sub(t).nerd(append([]string{"run", "--rm"}, args...)...)
-		if r.Code != 0 {
-			t.Errorf("command failed:\n%s", r)
-		}
-		return r.Stdout
-	}
+	runOut := e.runRmOut
 
 	t.Run("ulimit", func(t *testing.T) {
 		out := runOut(t, "--ulimit", "nofile=1024:2048", "--ulimit", "nproc=50", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u")

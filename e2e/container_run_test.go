@@ -167,14 +167,7 @@ func TestRunConfigFlags(t *testing.T) {
 	e := newContainerEnv(t)
 	e.ExtraEnv = append(e.ExtraEnv, "NERD_E2E_PASS=passed")
 
-	runOut := func(t *testing.T, args ...string) string {
-		t.Helper()
-		r := e.sub(t).nerd(append([]string{"run", "--rm"}, args...)...)
-		if r.Code != 0 {
-			t.Errorf("command failed:\n%s", r)
-		}
-		return r.Stdout
-	}
+	runOut := e.runRmOut
 
 	t.Run("env", func(t *testing.T) {
 		out := runOut(t, "-e", "FOO=bar", "-e", "EMPTY=", "-e", "NERD_E2E_PASS", "-e", "NERD_E2E_UNSET_XYZ", "busybox", "env")

@@ -28,6 +28,19 @@ type ptyCmd struct {
 	err    error
 }
 
+// detach sends the detach keys on p's terminal (named what for messages):
+// the client must exit 0 and leave container name running.
+func (e *env) detach(t *testing.T, p *ptyCmd, keys, what, name string) {
+	t.Helper()
+	p.send(keys)
+	if code := p.wait(20 * time.Second); code != 0 {
+		t.Fatalf("detach with %s exited %d, want 0", what, code)
+	}
+	if s := e.status(name); s != "running" {
+		t.Fatalf("after detach the container is %q, want running", s)
+	}
+}
+
 func (e *env) startPty(args ...string) *ptyCmd {
 	e.t.Helper()
 	master, slavePath, err := console.NewPty()
@@ -195,11 +208,5 @@ func TestRunDetachKeys(t *testing.T) {
 	p.send("\x10\x11")
 	p.send("echo still-$((2+1))\r")
 	p.expect(`still-3`, 10*time.Second)
-	p.send("\x18x")
-	if code := p.wait(20 * time.Second); code != 0 {
-		t.Fatalf("detach with ctrl-x,x exited %d, want 0", code)
-	}
-	if s := e.status("dk"); s != "running" {
-		t.Fatalf("after detach the container is %q, want running", s)
-	}
+	e.detach(t, p, "\x18x", "ctrl-x,x", "dk")
 }
