@@ -2,35 +2,12 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// hostTraces lists the lines of iptables-save, nft list ruleset, ip link
-// and ip addr that name any of needles (whole words, or prefixes ending
-// in "."; see containsWord).
-func hostTraces(needles []string) []string {
-	var out []string
-	for _, src := range [][]string{{"iptables-save"}, {"nft", "list", "ruleset"}, {"ip", "-o", "link"}, {"ip", "-o", "addr"}} {
-		b, err := exec.Command(src[0], src[1:]...).Output()
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			for _, n := range needles {
-				if n != "" && containsWord(line, n) {
-					out = append(out, src[0]+": "+strings.TrimSpace(line))
-					break
-				}
-			}
-		}
-	}
-	return out
-}
 
 // The leak check of issue 4, with the names taken before anything is
 // removed (user bridges are br-<id>, known only from the networks):

@@ -166,28 +166,34 @@ func (e *env) userBridges() []string {
 	return out
 }
 
-// netLeftovers lists what the host still has of the env's networks: its
-// default bridge, subnets, and bridges (the user networks' ones, which
-// the caller read before removing the networks).
-func (e *env) netLeftovers(bridges ...string) []string {
-	needles := append([]string{e.Net.Bridge, e.Net.Prefix}, e.Net.poolPrefixes()...)
-	needles = append(needles, bridges...)
-	var left []string
+// hostTraces lists the lines of iptables-save, nft list ruleset, ip link
+// and ip addr that name any of needles (whole words, or prefixes ending
+// in "."; see containsWord).
+func hostTraces(needles []string) []string {
+	var out []string
 	for _, src := range [][]string{{"iptables-save"}, {"nft", "list", "ruleset"}, {"ip", "-o", "link"}, {"ip", "-o", "addr"}} {
-		out, err := exec.Command(src[0], src[1:]...).Output()
+		b, err := exec.Command(src[0], src[1:]...).Output()
 		if err != nil {
 			continue
 		}
-		for _, line := range strings.Split(string(out), "\n") {
+		for _, line := range strings.Split(string(b), "\n") {
 			for _, n := range needles {
 				if n != "" && containsWord(line, n) {
-					left = append(left, src[0]+": "+strings.TrimSpace(line))
+					out = append(out, src[0]+": "+strings.TrimSpace(line))
 					break
 				}
 			}
 		}
 	}
-	return left
+	return out
+}
+
+// netLeftovers lists what the host still has of the env's networks: its
+// default bridge, subnets, and bridges (the user networks' ones, which
+// the caller read before removing the networks).
+func (e *env) netLeftovers(bridges ...string) []string {
+	needles := append([]string{e.Net.Bridge, e.Net.Prefix}, e.Net.poolPrefixes()...)
+	return hostTraces(append(needles, bridges...))
 }
 
 // containsWord finds needle in line not followed by a digit or letter
