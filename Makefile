@@ -17,7 +17,13 @@ CNI_PLUGINS := main/bridge main/loopback ipam/host-local meta/portmap meta/firew
 # nerd-shim-runc builds against libcontainer with
 # third_party/runc/compiled-seccomp.patch (a copy of the pinned runc module
 # that make build prepares under $(OUT)); so do its tests.
-SHIM_RUNC_PATCHED := -modfile $(OUT)/runc-patched/go.mod -tags seccomp,nerd_compiled_seccomp
+RUNC_PATCHED := $(OUT)/runc-patched/go.mod
+SHIM_RUNC_PATCHED := -modfile $(RUNC_PATCHED) -tags seccomp,nerd_compiled_seccomp
+
+# The patched runc copy is made again only when the pin or the patch
+# changes (third_party/runc/patch.sh).
+$(RUNC_PATCHED): go.mod go.sum third_party/runc/compiled-seccomp.patch third_party/runc/patch.sh
+	sh third_party/runc/patch.sh $(OUT)/runc-patched
 
 .PHONY: all build install uninstall test unit e2e bench lint clean
 
@@ -25,13 +31,12 @@ all: build
 
 # nerd itself is pure Go; the monitor links libcontainer, which needs cgo
 # (nsenter) and libseccomp.
-build:
+build: $(RUNC_PATCHED)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/bin/nerd ./cmd/nerd
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(OUT)/bin/nerd-shim ./cmd/nerd-shim
 	@# libcontainer with third_party/runc/compiled-seccomp.patch: the
 	@# container's init loads a seccomp filter compiled (and cached) by the
 	@# helper instead of compiling the profile with libseccomp every start.
-	sh third_party/runc/patch.sh $(OUT)/runc-patched
 	@# Static, as runc's own releases: it is executed twice per start (helper,
 	@# then the container's init), and without the dynamic loader each exec
 	@# is ~0.7 ms faster.
@@ -65,7 +70,7 @@ uninstall:
 # freshly built binary.
 test: build unit e2e
 
-unit:
+unit: $(RUNC_PATCHED)
 	$(GO) test -count=1 ./cmd/... ./internal/... ./pkg/...
 	$(GO) test -count=1 $(SHIM_RUNC_PATCHED) ./cmd/nerd-shim/nerd-shim-runc/
 
@@ -79,7 +84,7 @@ e2e: build
 bench: build
 	NERD_BENCH=1 NERD_BIN=$(OUT)/bin/nerd $(GO) test ./e2e/ -run '^TestBench' -count=1 -v -timeout 60m
 
-lint:
+lint: $(RUNC_PATCHED)
 	@out=$$(gofmt -l cmd internal pkg e2e tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet $(SHIM_RUNC_PATCHED) ./cmd/nerd-shim/nerd-shim-runc/
