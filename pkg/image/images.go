@@ -72,6 +72,11 @@ func (s *Store) List() ([]*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.images(&idx), nil
+}
+
+// images loads every image idx names, newest first.
+func (s *Store) images(idx *ocispec.Index) []*Image {
 	byTarget := map[digest.Digest][]ocispec.Descriptor{}
 	var order []digest.Digest
 	for _, d := range idx.Manifests {
@@ -90,7 +95,7 @@ func (s *Store) List() ([]*Image, error) {
 		images = append(images, img)
 	}
 	sort.SliceStable(images, func(i, j int) bool { return images[i].Created().After(images[j].Created()) })
-	return images, nil
+	return images
 }
 
 // load builds an Image from the index entries sharing one target.
@@ -170,33 +175,25 @@ func manifestMediaType(raw []byte, m ocispec.Manifest) string {
 // (nginx = docker.io/library/nginx:latest), by full ID, or by an
 // unambiguous ID prefix.
 func (s *Store) Get(nameOrID string) (*Image, error) {
-	// By name, load only the image the index names (names are unique in
-	// it): run and create look their image up every time, and loading
-	// every image of a big store costs two reads and a parse each.
-	if img, err := s.getByName(nameOrID); img != nil || err != nil {
-		return img, err
-	}
-	images, err := s.List()
-	if err != nil {
-		return nil, err
-	}
-	img, err := find(images, nameOrID)
-	if err != nil {
-		return nil, err
-	}
-	return img, nil
-}
-
-// getByName is Get's fast path for a tag: the image, or nil when the
-// index has no such name (Get then tries IDs and digests).
-func (s *Store) getByName(nameOrID string) (*Image, error) {
-	ref, err := ParseReference(nameOrID)
-	if err != nil || ref.Digest() != "" {
-		return nil, nil
-	}
 	idx, err := s.index.read()
 	if err != nil {
 		return nil, err
+	}
+	// By name, load only the image the index names (names are unique in
+	// it): run and create look their image up every time, and loading
+	// every image of a big store costs two reads and a parse each.
+	if img := s.byName(&idx, nameOrID); img != nil {
+		return img, nil
+	}
+	return find(s.images(&idx), nameOrID)
+}
+
+// byName is Get's fast path for a tag: the image, or nil when the index
+// has no such name (Get then tries IDs and digests).
+func (s *Store) byName(idx *ocispec.Index, nameOrID string) *Image {
+	ref, err := ParseReference(nameOrID)
+	if err != nil || ref.Digest() != "" {
+		return nil
 	}
 	var target digest.Digest
 	for _, d := range idx.Manifests {
@@ -206,7 +203,7 @@ func (s *Store) getByName(nameOrID string) (*Image, error) {
 		}
 	}
 	if target == "" {
-		return nil, nil
+		return nil
 	}
 	var entries []ocispec.Descriptor
 	for _, d := range idx.Manifests {
@@ -216,9 +213,9 @@ func (s *Store) getByName(nameOrID string) (*Image, error) {
 	}
 	img, err := s.load(entries)
 	if err != nil {
-		return nil, nil // a damaged entry: let the full lookup decide
+		return nil // a damaged entry: let the full lookup decide
 	}
-	return img, nil
+	return img
 }
 
 func find(images []*Image, nameOrID string) (*Image, error) {
