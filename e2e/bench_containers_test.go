@@ -687,18 +687,8 @@ func removeCgroupTree(t *testing.T, rel string) {
 		tops = append(tops, m...)
 	}
 	for _, top := range tops {
-		var dirs []string
-		_ = filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		slices.Reverse(dirs)
-		for _, d := range dirs {
-			if err := os.Remove(d); err != nil {
-				t.Errorf("cleanup: rmdir %s: %v", d, err)
-			}
+		for _, err := range rmdirTree(top) {
+			t.Errorf("cleanup: %v", err)
 		}
 	}
 }

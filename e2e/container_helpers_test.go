@@ -549,22 +549,31 @@ func (e *env) forceClean(ids []string) {
 	}
 	for _, id := range ids {
 		for _, d := range cgroupDirs(id) {
-			// Children first (libcontainer may nest), then the dir.
-			var dirs []string
-			_ = filepath.Walk(d, func(p string, info os.FileInfo, err error) error {
-				if err == nil && info.IsDir() {
-					dirs = append(dirs, p)
-				}
-				return nil
-			})
-			slices.Reverse(dirs)
-			for _, sub := range dirs {
-				if err := os.Remove(sub); err != nil {
-					e.t.Logf("cleanup: rmdir %s: %v", sub, err)
-				}
+			for _, err := range rmdirTree(d) {
+				e.t.Logf("cleanup: %v", err)
 			}
 		}
 	}
+}
+
+// rmdirTree removes the cgroup directory dir, children first (libcontainer
+// may nest), and returns what could not be removed.
+func rmdirTree(dir string) []error {
+	var dirs []string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	slices.Reverse(dirs)
+	var errs []error
+	for _, d := range dirs {
+		if err := os.Remove(d); err != nil {
+			errs = append(errs, fmt.Errorf("rmdir %s: %w", d, err))
+		}
+	}
+	return errs
 }
 
 // logEntry is one line of a json-file log.
