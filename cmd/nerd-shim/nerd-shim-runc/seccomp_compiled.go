@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -67,7 +66,8 @@ func usesNotify(sc *configs.Seccomp) bool {
 
 // seccompCacheKey hashes the profile with what else shapes the program:
 // libseccomp's version and API level (which the kernel's features decide),
-// the kernel, and the libcontainer that patches the program.
+// the kernel, and this very helper (libcontainer and its patch are linked
+// in: a reinstalled helper, even of the same runc version, gets new keys).
 func seccompCacheKey(sc *configs.Seccomp) (string, error) {
 	profile, err := json.Marshal(sc)
 	if err != nil {
@@ -79,20 +79,18 @@ func seccompCacheKey(sc *configs.Seccomp) (string, error) {
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	fmt.Fprintf(h, "%s%d.%d.%d api %d\n%s %s\n%s\n", cacheMagic, maj, min, mic, api,
-		unix.ByteSliceToString(uts.Release[:]), unix.ByteSliceToString(uts.Machine[:]), runcVersion())
+		unix.ByteSliceToString(uts.Release[:]), unix.ByteSliceToString(uts.Machine[:]), helperIdentity())
 	h.Write(profile)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func runcVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/opencontainers/runc" {
-				return d.Version + " " + d.Sum
-			}
-		}
+// helperIdentity is this executable's size and modification time.
+func helperIdentity() string {
+	fi, err := os.Stat("/proc/self/exe")
+	if err != nil {
+		return "unknown"
 	}
-	return "unknown"
+	return fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
 }
 
 // A cache file is cacheMagic, the load flags (8 bytes), the SHA-256 of the
